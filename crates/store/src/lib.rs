@@ -1,0 +1,28 @@
+//! One shard's keyspace.
+//!
+//! A [`Shard`] holds the keys of the hash slots one core owns: values
+//! ([`Value`]), their expiry times, and the statistics INFO reports. Every
+//! function here is synchronous and touches only this shard: the server decides
+//! which shard runs what, and cross-shard coordination lives above this crate.
+//!
+//! Layout:
+//! - [`shard`]: the keyspace, organised per hash slot so that SCAN cursors,
+//!   per-slot counts and (later) slot migration are direct; lazy and active
+//!   expiry through an ordered expiry index.
+//! - [`value`]: the value types.
+//! - [`glob`]: Redis-style glob matching for KEYS, SCAN MATCH and friends.
+
+pub mod glob;
+pub mod shard;
+pub mod value;
+
+pub use shard::{Entry, ScanFilter, Shard, ShardStats};
+pub use value::Value;
+
+/// Milliseconds since the Unix epoch, the unit of every expiry time here.
+pub fn unix_time_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}

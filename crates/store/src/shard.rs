@@ -1,0 +1,398 @@
+//! The keyspace of one shard (one core).
+
+use crate::glob::glob_match;
+use crate::value::Value;
+use bytes::Bytes;
+use hashbrown::HashMap;
+use rand::Rng;
+use slots::{key_slot, Slot, SLOT_COUNT};
+use std::collections::BTreeSet;
+
+/// A value and its expiry time (Unix ms), if any.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub value: Value,
+    pub expires_at: Option<u64>,
+}
+
+/// Counters INFO reports per shard.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ShardStats {
+    pub keyspace_hits: u64,
+    pub keyspace_misses: u64,
+    pub expired_keys: u64,
+    pub commands_processed: u64,
+}
+
+/// What SCAN filters on besides the cursor.
+#[derive(Debug, Default, Clone)]
+pub struct ScanFilter {
+    pub pattern: Option<Bytes>,
+    pub type_name: Option<Bytes>,
+}
+
+/// One shard's keyspace. Keys are grouped by hash slot: a SCAN cursor is a slot
+/// number, and a slot's keys can be counted, listed or moved as a unit.
+pub struct Shard {
+    slots: Vec<HashMap<Bytes, Entry>>,
+    len: usize,
+    /// Keys with a TTL ordered by expiry time, for the active expiry cycle.
+    expiry: BTreeSet<(u64, Bytes)>,
+    /// The clock commands see: set once per command by [`Shard::set_now`], as a
+    /// command must see one instant however long it runs.
+    now: u64,
+    pub stats: ShardStats,
+}
+
+impl Default for Shard {
+    fn default() -> Self {
+        Shard::new()
+    }
+}
+
+impl Shard {
+    pub fn new() -> Shard {
+        Shard {
+            slots: (0..SLOT_COUNT).map(|_| HashMap::new()).collect(),
+            len: 0,
+            expiry: BTreeSet::new(),
+            now: crate::unix_time_ms(),
+            stats: ShardStats::default(),
+        }
+    }
+
+    /// Sets the clock for the next commands.
+    pub fn set_now(&mut self, now_ms: u64) {
+        self.now = now_ms;
+    }
+
+    /// The clock commands see (Unix ms).
+    pub fn now(&self) -> u64 {
+        self.now
+    }
+
+    /// Number of keys, including expired ones not yet reclaimed.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Number of keys with a TTL.
+    pub fn volatile_len(&self) -> usize {
+        self.expiry.len()
+    }
+
+    fn map(&self, key: &[u8]) -> &HashMap<Bytes, Entry> {
+        &self.slots[key_slot(key) as usize]
+    }
+
+    fn map_mut(&mut self, key: &[u8]) -> &mut HashMap<Bytes, Entry> {
+        &mut self.slots[key_slot(key) as usize]
+    }
+
+    /// Reclaims `key` when it has expired. Returns whether it is (still) live.
+    fn expire_if_due(&mut self, key: &[u8]) -> bool {
+        let now = self.now;
+        let due = match self.map(key).get(key) {
+            None => return false,
+            Some(e) => matches!(e.expires_at, Some(t) if t <= now),
+        };
+        if due {
+            self.remove(key);
+            self.stats.expired_keys += 1;
+        }
+        !due
+    }
+
+    /// The live entry of `key`, counting a keyspace hit or miss.
+    pub fn get(&mut self, key: &[u8]) -> Option<&Entry> {
+        let live = self.expire_if_due(key);
+        if live {
+            self.stats.keyspace_hits += 1;
+            self.map(key).get(key)
+        } else {
+            self.stats.keyspace_misses += 1;
+            None
+        }
+    }
+
+    /// The live entry of `key`, without touching the hit/miss counters.
+    pub fn peek(&mut self, key: &[u8]) -> Option<&Entry> {
+        if self.expire_if_due(key) {
+            self.map(key).get(key)
+        } else {
+            None
+        }
+    }
+
+    /// Mutable access to the live value of `key`. The expiry time is changed
+    /// only through [`Shard::set_expiry`] so the expiry index stays right.
+    pub fn value_mut(&mut self, key: &[u8]) -> Option<&mut Value> {
+        if self.expire_if_due(key) {
+            self.map_mut(key).get_mut(key).map(|e| &mut e.value)
+        } else {
+            None
+        }
+    }
+
+    pub fn contains(&mut self, key: &[u8]) -> bool {
+        self.expire_if_due(key)
+    }
+
+    /// Stores `value` under `key` with the given expiry, replacing any old entry.
+    pub fn insert(&mut self, key: &[u8], value: Value, expires_at: Option<u64>) {
+        self.insert_entry(key, Entry { value, expires_at })
+    }
+
+    /// Stores `value` under `key`, keeping the TTL of a live old entry.
+    pub fn insert_keep_ttl(&mut self, key: &[u8], value: Value) {
+        let ttl = self.peek(key).and_then(|e| e.expires_at);
+        self.insert(key, value, ttl)
+    }
+
+    /// Stores a whole entry under `key`, replacing any old entry.
+    pub fn insert_entry(&mut self, key: &[u8], entry: Entry) {
+        self.remove(key);
+        // Keys are copied so a stored key never pins a larger network buffer.
+        let key = Bytes::copy_from_slice(key);
+        if let Some(t) = entry.expires_at {
+            self.expiry.insert((t, key.clone()));
+        }
+        self.map_mut(&key).insert(key, entry);
+        self.len += 1;
+    }
+
+    /// Removes `key` whether or not it has expired, returning its entry.
+    pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
+        let (k, e) = self.map_mut(key).remove_entry(key)?;
+        self.len -= 1;
+        if let Some(t) = e.expires_at {
+            self.expiry.remove(&(t, k));
+        }
+        Some(e)
+    }
+
+    /// Removes a live `key`, returning its entry.
+    pub fn take(&mut self, key: &[u8]) -> Option<Entry> {
+        if self.expire_if_due(key) {
+            self.remove(key)
+        } else {
+            None
+        }
+    }
+
+    /// Sets or clears the expiry of a live key. Returns false when there is no such key.
+    pub fn set_expiry(&mut self, key: &[u8], expires_at: Option<u64>) -> bool {
+        if !self.expire_if_due(key) {
+            return false;
+        }
+        let slot = key_slot(key) as usize;
+        let Some((k, e)) = self.slots[slot].get_key_value_mut(key) else {
+            return false;
+        };
+        if let Some(old) = e.expires_at {
+            self.expiry.remove(&(old, k.clone()));
+        }
+        e.expires_at = expires_at;
+        if let Some(t) = expires_at {
+            self.expiry.insert((t, k.clone()));
+        }
+        true
+    }
+
+    /// Drops every key.
+    pub fn clear(&mut self) {
+        for m in &mut self.slots {
+            *m = HashMap::new();
+        }
+        self.expiry.clear();
+        self.len = 0;
+    }
+
+    /// Live keys matching `pattern`.
+    pub fn keys(&self, pattern: &[u8]) -> Vec<Bytes> {
+        let now = self.now;
+        let all = pattern == b"*";
+        self.slots
+            .iter()
+            .flat_map(|m| m.iter())
+            .filter(|(k, e)| !is_expired(e, now) && (all || glob_match(pattern, k)))
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+
+    /// Number of live keys in `slot`.
+    pub fn count_in_slot(&self, slot: Slot) -> usize {
+        let now = self.now;
+        self.slots
+            .get(slot as usize)
+            .map(|m| m.values().filter(|e| !is_expired(e, now)).count())
+            .unwrap_or(0)
+    }
+
+    /// Returns the live keys of whole slots from `slot` up to (not including)
+    /// `end`, stopping after the slot where at least `count` keys were seen.
+    /// Returns the keys and the next slot to scan (`end` when done).
+    pub fn scan(&self, mut slot: Slot, end: Slot, count: usize, filter: &ScanFilter) -> (Vec<Bytes>, Slot) {
+        let now = self.now;
+        let mut out = Vec::new();
+        let mut seen = 0usize;
+        while slot < end && seen < count.max(1) {
+            if let Some(map) = self.slots.get(slot as usize) {
+                for (k, e) in map {
+                    seen += 1;
+                    if is_expired(e, now) {
+                        continue;
+                    }
+                    if let Some(p) = &filter.pattern {
+                        if !glob_match(p, k) {
+                            continue;
+                        }
+                    }
+                    if let Some(t) = &filter.type_name {
+                        if !t.eq_ignore_ascii_case(e.value.type_name().as_bytes()) {
+                            continue;
+                        }
+                    }
+                    out.push(k.clone());
+                }
+            }
+            slot += 1;
+        }
+        (out, slot)
+    }
+
+    /// A random live key, if any.
+    pub fn random_key(&mut self) -> Option<Bytes> {
+        if self.len == 0 {
+            return None;
+        }
+        let now = self.now;
+        let mut rng = rand::thread_rng();
+        // Sample a few random slots first; fall back to a full walk from a random start.
+        for _ in 0..64 {
+            let m = &self.slots[rng.gen_range(0..SLOT_COUNT as usize)];
+            if m.is_empty() {
+                continue;
+            }
+            let skip = rng.gen_range(0..m.len());
+            if let Some((k, e)) = m.iter().nth(skip) {
+                if !is_expired(e, now) {
+                    return Some(k.clone());
+                }
+            }
+        }
+        let start = rng.gen_range(0..SLOT_COUNT as usize);
+        (0..SLOT_COUNT as usize)
+            .map(|i| &self.slots[(start + i) % SLOT_COUNT as usize])
+            .flat_map(|m| m.iter())
+            .find(|(_, e)| !is_expired(e, now))
+            .map(|(k, _)| k.clone())
+    }
+
+    /// Active expiry: reclaims up to `budget` keys whose time has come.
+    /// Returns how many were reclaimed.
+    pub fn expire_cycle(&mut self, budget: usize) -> usize {
+        let now = self.now;
+        let mut done = 0;
+        while done < budget {
+            let Some((t, k)) = self.expiry.first().cloned() else { break };
+            if t > now {
+                break;
+            }
+            self.remove(&k);
+            self.stats.expired_keys += 1;
+            done += 1;
+        }
+        done
+    }
+
+    /// Approximate bytes held by keys and values (payload plus per-entry overhead).
+    pub fn approx_memory(&self) -> usize {
+        self.slots
+            .iter()
+            .flat_map(|m| m.iter())
+            .map(|(k, e)| k.len() + e.value.approx_size() + 96)
+            .sum()
+    }
+}
+
+fn is_expired(e: &Entry, now: u64) -> bool {
+    matches!(e.expires_at, Some(t) if t <= now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &str) -> Value {
+        Value::Str(Bytes::copy_from_slice(v.as_bytes()))
+    }
+
+    #[test]
+    fn insert_get_remove() {
+        let mut sh = Shard::new();
+        sh.insert(b"a", s("1"), None);
+        assert_eq!(sh.get(b"a").map(|e| e.value.clone()), Some(s("1")));
+        assert_eq!(sh.len(), 1);
+        sh.insert(b"a", s("2"), None);
+        assert_eq!(sh.len(), 1);
+        assert!(sh.remove(b"a").is_some());
+        assert!(sh.get(b"a").is_none());
+        assert_eq!(sh.len(), 0);
+    }
+
+    #[test]
+    fn lazy_and_active_expiry() {
+        let mut sh = Shard::new();
+        sh.set_now(1000);
+        sh.insert(b"a", s("1"), Some(1500));
+        sh.insert(b"b", s("1"), Some(2500));
+        sh.insert(b"c", s("1"), None);
+        assert!(sh.contains(b"a"));
+        sh.set_now(1500);
+        assert!(!sh.contains(b"a"));
+        assert_eq!(sh.len(), 2);
+        sh.set_now(3000);
+        assert_eq!(sh.expire_cycle(10), 1);
+        assert_eq!(sh.len(), 1);
+        assert_eq!(sh.volatile_len(), 0);
+    }
+
+    #[test]
+    fn set_expiry_updates_index() {
+        let mut sh = Shard::new();
+        sh.set_now(0);
+        sh.insert(b"a", s("1"), Some(100));
+        assert!(sh.set_expiry(b"a", Some(50)));
+        assert_eq!(sh.volatile_len(), 1);
+        assert!(sh.set_expiry(b"a", None));
+        assert_eq!(sh.volatile_len(), 0);
+        sh.set_now(200);
+        assert!(sh.contains(b"a"));
+    }
+
+    #[test]
+    fn scan_visits_every_key_once() {
+        let mut sh = Shard::new();
+        for i in 0..1000 {
+            sh.insert(format!("k{i}").as_bytes(), s("v"), None);
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut cursor = 0;
+        let mut rounds = 0;
+        while cursor < SLOT_COUNT {
+            let (keys, next) = sh.scan(cursor, SLOT_COUNT, 10, &ScanFilter::default());
+            for k in keys {
+                assert!(seen.insert(k));
+            }
+            cursor = next;
+            rounds += 1;
+            assert!(rounds < 100_000);
+        }
+        assert_eq!(seen.len(), 1000);
+    }
+}
