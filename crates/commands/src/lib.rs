@@ -1,0 +1,253 @@
+//! The command table and the commands that run on a shard.
+//!
+//! One table ([`TABLE`]) registers every command with its arity, flags and key
+//! positions. The server uses it for arity errors, `COMMAND`, and routing: the
+//! keys of a command decide which core runs it. A command whose [`Exec`] is
+//! [`Exec::Shard`] runs synchronously on the shard that owns its keys
+//! (`op(shard, argv) -> Result<Reply, CmdError>`); [`Exec::Server`] commands
+//! (PING, INFO, CLIENT, KEYS, ...) are connection-level or span all shards and
+//! are carried out by the server. [`MultiKey`] says how the server splits a
+//! multi-key command whose keys live on several cores.
+//!
+//! Modules: [`args`] (argument cursor, strict number parsing), [`error`]
+//! (typed errors with Redis's strings), [`strings`], [`keyspace`],
+//! [`containers`] (first list and hash commands).
+
+pub mod args;
+pub mod containers;
+pub mod error;
+pub mod keyspace;
+pub mod strings;
+
+use bytes::Bytes;
+pub use error::{to_reply, CmdError, CmdResult};
+use store::Shard;
+
+/// A command body that runs on the shard owning its keys.
+pub type ShardOp = fn(&mut Shard, &[Bytes]) -> CmdResult;
+
+/// Who carries a command out.
+#[derive(Clone, Copy)]
+pub enum Exec {
+    Shard(ShardOp),
+    Server,
+}
+
+/// How the server splits a command whose keys live on several cores.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MultiKey {
+    /// All keys must be on one core (single-key commands).
+    No,
+    /// Run per core on its keys and add the integer replies (DEL, EXISTS, ...).
+    SumInts,
+    /// Run per core on its keys and put the array replies back in key order (MGET).
+    Gather,
+    /// key/value pairs set per core (MSET).
+    Pairs,
+    /// key/value pairs set only when no key exists anywhere (MSETNX).
+    PairsNx,
+    /// Move one key's entry to another key (RENAME, RENAMENX).
+    Move { nx: bool },
+}
+
+/// One row of the command table.
+pub struct CommandSpec {
+    /// Lower-case name.
+    pub name: &'static str,
+    /// Redis arity: N means exactly N arguments (name included), -N at least N.
+    pub arity: i32,
+    pub flags: &'static [&'static str],
+    /// ACL categories without the leading '@'.
+    pub acl: &'static [&'static str],
+    pub first_key: i32,
+    pub last_key: i32,
+    pub step: i32,
+    pub exec: Exec,
+    pub multi: MultiKey,
+    /// One-line summary for COMMAND DOCS.
+    pub summary: &'static str,
+    pub since: &'static str,
+    pub group: &'static str,
+}
+
+impl CommandSpec {
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        let a = self.arity;
+        if a >= 0 {
+            argc == a as usize
+        } else {
+            argc >= (-a) as usize
+        }
+    }
+
+    /// Indexes of the key arguments in `argv` (of length `argc`).
+    pub fn key_indexes(&self, argc: usize) -> impl Iterator<Item = usize> {
+        let first = self.first_key.max(0) as usize;
+        let last = if self.first_key <= 0 {
+            0
+        } else if self.last_key < 0 {
+            (argc as i64 + self.last_key as i64).max(0) as usize
+        } else {
+            (self.last_key as usize).min(argc.saturating_sub(1))
+        };
+        let step = self.step.max(1) as usize;
+        let valid = self.first_key > 0 && first < argc;
+        (first..=last).step_by(step).filter(move |_| valid)
+    }
+
+    pub fn is_write(&self) -> bool {
+        self.flags.contains(&"write")
+    }
+}
+
+macro_rules! cmd {
+    ($name:literal, $arity:expr, [$($flag:literal),*], [$($acl:literal),*], $fk:expr, $lk:expr, $st:expr, $exec:expr, $multi:expr, $group:literal, $since:literal, $summary:literal) => {
+        CommandSpec {
+            name: $name, arity: $arity, flags: &[$($flag),*], acl: &[$($acl),*],
+            first_key: $fk, last_key: $lk, step: $st, exec: $exec, multi: $multi,
+            summary: $summary, since: $since, group: $group,
+        }
+    };
+}
+
+use containers as c;
+use keyspace as k;
+use strings as s;
+use Exec::{Server as SRV, Shard as SH};
+use MultiKey::No;
+
+/// Every command redcore knows.
+#[rustfmt::skip]
+pub static TABLE: &[CommandSpec] = &[
+    // connection and server
+    cmd!("ping", -1, ["fast", "sentinel"], ["fast", "connection"], 0, 0, 0, SRV, No, "connection", "1.0.0", "Returns the server's liveliness response."),
+    cmd!("echo", 2, ["fast"], ["fast", "connection"], 0, 0, 0, SRV, No, "connection", "1.0.0", "Returns the given string."),
+    cmd!("hello", -1, ["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"], ["fast", "connection"], 0, 0, 0, SRV, No, "connection", "6.0.0", "Handshakes with the Redis server."),
+    cmd!("quit", -1, ["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"], ["fast", "connection"], 0, 0, 0, SRV, No, "connection", "1.0.0", "Closes the connection."),
+    cmd!("select", 2, ["loading", "stale", "fast"], ["fast", "connection"], 0, 0, 0, SRV, No, "connection", "1.0.0", "Changes the selected database."),
+    cmd!("command", -1, ["loading", "stale"], ["slow", "connection"], 0, 0, 0, SRV, No, "server", "2.8.13", "Returns detailed information about all commands."),
+    cmd!("client", -2, ["sentinel"], ["slow"], 0, 0, 0, SRV, No, "connection", "2.4.0", "A container for client connection commands."),
+    cmd!("info", -1, ["loading", "stale"], ["slow", "dangerous"], 0, 0, 0, SRV, No, "server", "1.0.0", "Returns information and statistics about the server."),
+    cmd!("config", -2, [], ["slow"], 0, 0, 0, SRV, No, "server", "2.0.0", "A container for server configuration commands."),
+    cmd!("dbsize", 1, ["readonly", "fast"], ["keyspace", "read", "fast"], 0, 0, 0, SRV, No, "server", "1.0.0", "Returns the number of keys in the database."),
+    cmd!("flushdb", -1, ["write"], ["keyspace", "write", "slow", "dangerous"], 0, 0, 0, SRV, No, "server", "1.0.0", "Removes all keys from the current database."),
+    cmd!("flushall", -1, ["write"], ["keyspace", "write", "slow", "dangerous"], 0, 0, 0, SRV, No, "server", "1.0.0", "Removes all keys from all databases."),
+    cmd!("keys", 2, ["readonly"], ["keyspace", "read", "slow", "dangerous"], 0, 0, 0, SRV, No, "generic", "1.0.0", "Returns all key names that match a pattern."),
+    cmd!("scan", -2, ["readonly"], ["keyspace", "read", "slow"], 0, 0, 0, SRV, No, "generic", "2.8.0", "Iterates over the key names in the database."),
+    cmd!("randomkey", 1, ["readonly"], ["keyspace", "read", "slow"], 0, 0, 0, SRV, No, "generic", "1.0.0", "Returns a random key name from the database."),
+    cmd!("auth", -2, ["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"], ["fast", "connection"], 0, 0, 0, SRV, No, "connection", "1.0.0", "Authenticates the connection."),
+    cmd!("time", 1, ["loading", "stale", "fast"], ["fast"], 0, 0, 0, SRV, No, "server", "2.6.0", "Returns the server time."),
+    // strings
+    cmd!("get", 2, ["readonly", "fast"], ["read", "string", "fast"], 1, 1, 1, SH(s::get), No, "string", "1.0.0", "Returns the string value of a key."),
+    cmd!("set", -3, ["write", "denyoom"], ["write", "string", "slow"], 1, 1, 1, SH(s::set), No, "string", "1.0.0", "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist."),
+    cmd!("setnx", 3, ["write", "denyoom", "fast"], ["write", "string", "fast"], 1, 1, 1, SH(s::setnx), No, "string", "1.0.0", "Set the string value of a key only when the key doesn't exist."),
+    cmd!("setex", 4, ["write", "denyoom"], ["write", "string", "slow"], 1, 1, 1, SH(s::setex), No, "string", "2.0.0", "Sets the string value and expiration time of a key. Creates the key if it doesn't exist."),
+    cmd!("psetex", 4, ["write", "denyoom"], ["write", "string", "slow"], 1, 1, 1, SH(s::psetex), No, "string", "2.6.0", "Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist."),
+    cmd!("getset", 3, ["write", "denyoom", "fast"], ["write", "string", "fast"], 1, 1, 1, SH(s::getset), No, "string", "1.0.0", "Returns the previous string value of a key after setting it to a new value."),
+    cmd!("getdel", 2, ["write", "fast"], ["write", "string", "fast"], 1, 1, 1, SH(s::getdel), No, "string", "6.2.0", "Returns the string value of a key after deleting the key."),
+    cmd!("getex", -2, ["write", "fast"], ["write", "string", "fast"], 1, 1, 1, SH(s::getex), No, "string", "6.2.0", "Returns the string value of a key after setting its expiration time."),
+    cmd!("mget", -2, ["readonly", "fast"], ["read", "string", "fast"], 1, -1, 1, SH(s::mget), MultiKey::Gather, "string", "1.0.0", "Atomically returns the string values of one or more keys."),
+    cmd!("mset", -3, ["write", "denyoom"], ["write", "string", "slow"], 1, -1, 2, SH(s::mset), MultiKey::Pairs, "string", "1.0.1", "Atomically creates or modifies the string values of one or more keys."),
+    cmd!("msetnx", -3, ["write", "denyoom"], ["write", "string", "slow"], 1, -1, 2, SH(s::msetnx), MultiKey::PairsNx, "string", "1.0.1", "Atomically modifies the string values of one or more keys only when all keys don't exist."),
+    cmd!("append", 3, ["write", "denyoom", "fast"], ["write", "string", "fast"], 1, 1, 1, SH(s::append), No, "string", "2.0.0", "Appends a string to the value of a key. Creates the key if it doesn't exist."),
+    cmd!("strlen", 2, ["readonly", "fast"], ["read", "string", "fast"], 1, 1, 1, SH(s::strlen), No, "string", "2.2.0", "Returns the length of a string value."),
+    cmd!("incr", 2, ["write", "denyoom", "fast"], ["write", "string", "fast"], 1, 1, 1, SH(s::incr), No, "string", "1.0.0", "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist."),
+    cmd!("decr", 2, ["write", "denyoom", "fast"], ["write", "string", "fast"], 1, 1, 1, SH(s::decr), No, "string", "1.0.0", "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist."),
+    cmd!("incrby", 3, ["write", "denyoom", "fast"], ["write", "string", "fast"], 1, 1, 1, SH(s::incrby), No, "string", "1.0.0", "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist."),
+    cmd!("decrby", 3, ["write", "denyoom", "fast"], ["write", "string", "fast"], 1, 1, 1, SH(s::decrby), No, "string", "1.0.0", "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist."),
+    cmd!("incrbyfloat", 3, ["write", "denyoom", "fast"], ["write", "string", "fast"], 1, 1, 1, SH(s::incrbyfloat), No, "string", "2.6.0", "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist."),
+    cmd!("getrange", 4, ["readonly"], ["read", "string", "slow"], 1, 1, 1, SH(s::getrange), No, "string", "2.4.0", "Returns a substring of the string stored at a key."),
+    cmd!("setrange", 4, ["write", "denyoom"], ["write", "string", "slow"], 1, 1, 1, SH(s::setrange), No, "string", "2.2.0", "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist."),
+    // keyspace
+    cmd!("del", -2, ["write"], ["keyspace", "write", "slow"], 1, -1, 1, SH(k::del), MultiKey::SumInts, "generic", "1.0.0", "Deletes one or more keys."),
+    cmd!("unlink", -2, ["write", "fast"], ["keyspace", "write", "fast"], 1, -1, 1, SH(k::del), MultiKey::SumInts, "generic", "4.0.0", "Asynchronously deletes one or more keys."),
+    cmd!("exists", -2, ["readonly", "fast"], ["keyspace", "read", "fast"], 1, -1, 1, SH(k::exists), MultiKey::SumInts, "generic", "1.0.0", "Determines whether one or more keys exist."),
+    cmd!("touch", -2, ["readonly", "fast"], ["keyspace", "read", "fast"], 1, -1, 1, SH(k::touch), MultiKey::SumInts, "generic", "3.2.1", "Returns the number of existing keys out of those specified after updating the time they were last accessed."),
+    cmd!("type", 2, ["readonly", "fast"], ["keyspace", "read", "fast"], 1, 1, 1, SH(k::type_), No, "generic", "1.0.0", "Determines the type of value stored at a key."),
+    cmd!("rename", 3, ["write"], ["keyspace", "write", "slow"], 1, 2, 1, SH(k::rename), MultiKey::Move { nx: false }, "generic", "1.0.0", "Renames a key and overwrites the destination."),
+    cmd!("renamenx", 3, ["write", "fast"], ["keyspace", "write", "fast"], 1, 2, 1, SH(k::renamenx), MultiKey::Move { nx: true }, "generic", "1.0.0", "Renames a key only when the target key name doesn't exist."),
+    cmd!("expire", -3, ["write", "fast"], ["keyspace", "write", "fast"], 1, 1, 1, SH(k::expire), No, "generic", "1.0.0", "Sets the expiration time of a key in seconds."),
+    cmd!("pexpire", -3, ["write", "fast"], ["keyspace", "write", "fast"], 1, 1, 1, SH(k::pexpire), No, "generic", "2.6.0", "Sets the expiration time of a key in milliseconds."),
+    cmd!("expireat", -3, ["write", "fast"], ["keyspace", "write", "fast"], 1, 1, 1, SH(k::expireat), No, "generic", "1.2.0", "Sets the expiration time of a key to a Unix timestamp."),
+    cmd!("pexpireat", -3, ["write", "fast"], ["keyspace", "write", "fast"], 1, 1, 1, SH(k::pexpireat), No, "generic", "2.6.0", "Sets the expiration time of a key to a Unix milliseconds timestamp."),
+    cmd!("ttl", 2, ["readonly", "fast"], ["keyspace", "read", "fast"], 1, 1, 1, SH(k::ttl), No, "generic", "1.0.0", "Returns the expiration time in seconds of a key."),
+    cmd!("pttl", 2, ["readonly", "fast"], ["keyspace", "read", "fast"], 1, 1, 1, SH(k::pttl), No, "generic", "2.6.0", "Returns the expiration time in milliseconds of a key."),
+    cmd!("expiretime", 2, ["readonly", "fast"], ["keyspace", "read", "fast"], 1, 1, 1, SH(k::expiretime), No, "generic", "7.0.0", "Returns the expiration time of a key as a Unix timestamp."),
+    cmd!("pexpiretime", 2, ["readonly", "fast"], ["keyspace", "read", "fast"], 1, 1, 1, SH(k::pexpiretime), No, "generic", "7.0.0", "Returns the expiration time of a key as a Unix milliseconds timestamp."),
+    cmd!("persist", 2, ["write", "fast"], ["keyspace", "write", "fast"], 1, 1, 1, SH(k::persist), No, "generic", "2.2.0", "Removes the expiration time of a key."),
+    // lists and hashes (first part of the data model)
+    cmd!("lpush", -3, ["write", "denyoom", "fast"], ["write", "list", "fast"], 1, 1, 1, SH(c::lpush), No, "list", "1.0.0", "Prepends one or more elements to a list. Creates the key if it doesn't exist."),
+    cmd!("rpush", -3, ["write", "denyoom", "fast"], ["write", "list", "fast"], 1, 1, 1, SH(c::rpush), No, "list", "1.0.0", "Appends one or more elements to a list. Creates the key if it doesn't exist."),
+    cmd!("llen", 2, ["readonly", "fast"], ["read", "list", "fast"], 1, 1, 1, SH(c::llen), No, "list", "1.0.0", "Returns the length of a list."),
+    cmd!("lrange", 4, ["readonly"], ["read", "list", "slow"], 1, 1, 1, SH(c::lrange), No, "list", "1.0.0", "Returns a range of elements from a list."),
+    cmd!("hset", -4, ["write", "denyoom", "fast"], ["write", "hash", "fast"], 1, 1, 1, SH(c::hset), No, "hash", "2.0.0", "Creates or modifies the value of a field in a hash."),
+    cmd!("hget", 3, ["readonly", "fast"], ["read", "hash", "fast"], 1, 1, 1, SH(c::hget), No, "hash", "2.0.0", "Returns the value of a field in a hash."),
+    cmd!("hlen", 2, ["readonly", "fast"], ["read", "hash", "fast"], 1, 1, 1, SH(c::hlen), No, "hash", "2.0.0", "Returns the number of fields in a hash."),
+    cmd!("hgetall", 2, ["readonly"], ["read", "hash", "slow"], 1, 1, 1, SH(c::hgetall), No, "hash", "2.0.0", "Returns all fields and values in a hash."),
+    cmd!("hdel", -3, ["write", "fast"], ["write", "hash", "fast"], 1, 1, 1, SH(c::hdel), No, "hash", "2.0.0", "Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain."),
+];
+
+/// Finds a command by name, case-insensitively.
+pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
+    lookup_index(name).map(|i| &TABLE[i])
+}
+
+/// Redis's reply to a command it does not know.
+pub fn unknown_command_error(argv: &[Bytes]) -> CmdError {
+    let mut msg = format!("unknown command '{}', with args beginning with: ", truncate_lossy(&argv[0]));
+    for a in argv.iter().skip(1).take(20) {
+        msg.push_str(&format!("'{}' ", truncate_lossy(a)));
+    }
+    CmdError::Other(msg)
+}
+
+fn truncate_lossy(b: &[u8]) -> String {
+    String::from_utf8_lossy(&b[..b.len().min(128)]).into_owned()
+}
+
+/// Runs a shard command: checks arity and dispatches. The caller has already
+/// routed it to the shard that owns its keys.
+pub fn run_on_shard(spec: &CommandSpec, shard: &mut Shard, argv: &[Bytes]) -> resp::Reply {
+    shard.stats.commands_processed += 1;
+    match spec.exec {
+        Exec::Shard(op) => to_reply(op(shard, argv)),
+        Exec::Server => resp::Reply::error("ERR internal routing error"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_lowercase() {
+        let mut seen = std::collections::HashSet::new();
+        for c in TABLE {
+            assert_eq!(c.name, c.name.to_ascii_lowercase());
+            assert!(seen.insert(c.name), "{}", c.name);
+        }
+    }
+
+    #[test]
+    fn key_positions() {
+        let mset = lookup(b"MSET").unwrap();
+        assert_eq!(mset.key_indexes(5).collect::<Vec<_>>(), vec![1, 3]);
+        let get = lookup(b"get").unwrap();
+        assert_eq!(get.key_indexes(2).collect::<Vec<_>>(), vec![1]);
+        let ping = lookup(b"ping").unwrap();
+        assert_eq!(ping.key_indexes(1).count(), 0);
+        let rename = lookup(b"rename").unwrap();
+        assert_eq!(rename.key_indexes(3).collect::<Vec<_>>(), vec![1, 2]);
+    }
+}
+
+/// Position of a command in [`TABLE`], case-insensitively.
+pub fn lookup_index(name: &[u8]) -> Option<usize> {
+    static INDEX: std::sync::OnceLock<std::collections::HashMap<&'static [u8], usize>> = std::sync::OnceLock::new();
+    let mut buf = [0u8; 32];
+    let lower = buf.get_mut(..name.len())?;
+    lower.copy_from_slice(name);
+    lower.make_ascii_lowercase();
+    let index = INDEX.get_or_init(|| TABLE.iter().enumerate().map(|(i, c)| (c.name.as_bytes(), i)).collect());
+    index.get(&*lower).copied()
+}

@@ -1,0 +1,88 @@
+//! Strict integer parsing and fast integer formatting.
+
+/// Parses a signed 64-bit decimal integer with the same strictness as Redis'
+/// `string2ll`: an optional `-`, then digits with no leading zero (except the
+/// single string `"0"`), no `+`, no whitespace, no overflow. `"-0"` is rejected.
+pub(crate) fn parse_i64(s: &[u8]) -> Option<i64> {
+    let (neg, digits) = match s.split_first()? {
+        (b'-', rest) => (true, rest),
+        _ => (false, s),
+    };
+    match digits {
+        [] => return None,
+        [b'0'] if !neg => return Some(0),
+        [b'1'..=b'9', ..] => {}
+        _ => return None,
+    }
+    // Accumulate as a negative number so i64::MIN is representable.
+    let mut acc: i64 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        acc = acc.checked_mul(10)?.checked_sub(i64::from(c - b'0'))?;
+    }
+    if neg {
+        Some(acc)
+    } else {
+        acc.checked_neg()
+    }
+}
+
+/// Appends the decimal form of `v` to `out`.
+pub(crate) fn write_i64(out: &mut bytes::BytesMut, v: i64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    let neg = v < 0;
+    let mut n = v.unsigned_abs();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if neg {
+        out.extend_from_slice(b"-");
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_like_string2ll() {
+        assert_eq!(parse_i64(b"0"), Some(0));
+        assert_eq!(parse_i64(b"123"), Some(123));
+        assert_eq!(parse_i64(b"-123"), Some(-123));
+        assert_eq!(parse_i64(b"9223372036854775807"), Some(i64::MAX));
+        assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
+        for bad in [
+            &b""[..],
+            b"-",
+            b"-0",
+            b"01",
+            b"+1",
+            b" 1",
+            b"1 ",
+            b"1a",
+            b"9223372036854775808",
+            b"-9223372036854775809",
+            b"99999999999999999999999",
+        ] {
+            assert_eq!(parse_i64(bad), None, "{:?}", bad);
+        }
+    }
+
+    #[test]
+    fn write_roundtrip() {
+        for v in [0, 1, -1, 9, 10, -10, 1234567, i64::MAX, i64::MIN] {
+            let mut b = bytes::BytesMut::new();
+            write_i64(&mut b, v);
+            assert_eq!(&b[..], v.to_string().as_bytes());
+        }
+    }
+}

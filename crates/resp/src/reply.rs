@@ -1,0 +1,200 @@
+//! Reply values and their RESP2 / RESP3 encodings.
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+use crate::double::format_double_g17;
+use crate::number::write_i64;
+
+/// Wire protocol version negotiated by HELLO.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Protocol {
+    #[default]
+    Resp2,
+    Resp3,
+}
+
+/// A reply value, encodable in either protocol version.
+///
+/// RESP3-only types degrade to their RESP2 equivalents when encoded for a
+/// RESP2 client, the way Redis does it (maps become flat arrays, doubles
+/// become bulk strings, booleans become integers, ...).
+///
+/// `PartialEq` treats two `Double(NaN)` as equal (and is otherwise the
+/// ordinary structural equality), so `Reply` comparisons are reflexive.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    /// `+OK`. Must not contain CR or LF (they are replaced by spaces).
+    Simple(Bytes),
+    /// Full error message without the `-`, e.g. `ERR unknown command ...` or
+    /// `WRONGTYPE Operation ...`. CR and LF are replaced by spaces.
+    Error(Bytes),
+    Int(i64),
+    Bulk(Bytes),
+    /// Null bulk string: RESP2 `$-1`, RESP3 `_`.
+    Nil,
+    /// Null array: RESP2 `*-1`, RESP3 `_`.
+    NilArray,
+    Array(Vec<Reply>),
+    /// RESP2: flat array of 2n elements; RESP3 `%n`.
+    Map(Vec<(Reply, Reply)>),
+    /// RESP2: array; RESP3 `~n`.
+    Set(Vec<Reply>),
+    /// RESP2: bulk string formatted with `%.17g`; RESP3 `,` with
+    /// `inf` / `-inf` / `nan`.
+    Double(f64),
+    /// RESP2: integer 1/0; RESP3 `#t` / `#f`.
+    Bool(bool),
+    /// RESP2: bulk string; RESP3 `=<len>\r\ntxt:<payload>\r\n`.
+    Verbatim(Bytes),
+    /// RESP2: bulk string; RESP3 `(`.
+    BigNumber(Bytes),
+    /// Out-of-band push data. RESP2: array; RESP3 `>n`.
+    Push(Vec<Reply>),
+}
+
+impl PartialEq for Reply {
+    fn eq(&self, other: &Reply) -> bool {
+        use Reply::*;
+        match (self, other) {
+            (Simple(a), Simple(b))
+            | (Error(a), Error(b))
+            | (Bulk(a), Bulk(b))
+            | (Verbatim(a), Verbatim(b))
+            | (BigNumber(a), BigNumber(b)) => a == b,
+            (Int(a), Int(b)) => a == b,
+            (Nil, Nil) | (NilArray, NilArray) => true,
+            (Array(a), Array(b)) | (Set(a), Set(b)) | (Push(a), Push(b)) => a == b,
+            (Map(a), Map(b)) => a == b,
+            (Double(a), Double(b)) => a == b || (a.is_nan() && b.is_nan()),
+            (Bool(a), Bool(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl Reply {
+    /// `+OK`.
+    pub fn ok() -> Reply {
+        Reply::Simple(Bytes::from_static(b"OK"))
+    }
+
+    /// A simple string reply from a static string.
+    pub fn simple(s: &'static str) -> Reply {
+        Reply::Simple(Bytes::from_static(s.as_bytes()))
+    }
+
+    /// An error reply. No prefix is added: pass `"ERR ..."`, `"WRONGTYPE ..."`.
+    pub fn error(msg: impl Into<Bytes>) -> Reply {
+        Reply::Error(msg.into())
+    }
+
+    /// A bulk string reply.
+    pub fn bulk(b: impl Into<Bytes>) -> Reply {
+        Reply::Bulk(b.into())
+    }
+
+    /// True for [`Reply::Error`].
+    pub fn is_error(&self) -> bool {
+        matches!(self, Reply::Error(_))
+    }
+
+    /// Appends the wire form of this reply for protocol `proto` to `out`.
+    pub fn encode(&self, proto: Protocol, out: &mut BytesMut) {
+        let resp3 = proto == Protocol::Resp3;
+        match self {
+            Reply::Simple(s) => put_line(out, b'+', s),
+            Reply::Error(e) => put_line(out, b'-', e),
+            Reply::Int(i) => put_int(out, b':', *i),
+            Reply::Bulk(b) => put_bulk(out, b),
+            Reply::Nil if resp3 => out.extend_from_slice(b"_\r\n"),
+            Reply::Nil => out.extend_from_slice(b"$-1\r\n"),
+            Reply::NilArray if resp3 => out.extend_from_slice(b"_\r\n"),
+            Reply::NilArray => out.extend_from_slice(b"*-1\r\n"),
+            Reply::Array(items) => put_aggregate(out, b'*', items, proto),
+            Reply::Set(items) => put_aggregate(out, if resp3 { b'~' } else { b'*' }, items, proto),
+            Reply::Push(items) => put_aggregate(out, if resp3 { b'>' } else { b'*' }, items, proto),
+            Reply::Map(pairs) => {
+                if resp3 {
+                    put_len(out, b'%', pairs.len());
+                } else {
+                    put_len(out, b'*', pairs.len().saturating_mul(2));
+                }
+                for (k, v) in pairs {
+                    k.encode(proto, out);
+                    v.encode(proto, out);
+                }
+            }
+            Reply::Double(d) => {
+                let s = format_double_g17(*d);
+                if resp3 {
+                    put_line(out, b',', s.as_bytes());
+                } else {
+                    put_bulk(out, s.as_bytes());
+                }
+            }
+            Reply::Bool(b) if resp3 => {
+                out.extend_from_slice(if *b { b"#t\r\n" } else { b"#f\r\n" })
+            }
+            Reply::Bool(b) => out.extend_from_slice(if *b { b":1\r\n" } else { b":0\r\n" }),
+            Reply::Verbatim(v) if resp3 => {
+                put_len(out, b'=', v.len() + 4);
+                out.reserve(v.len() + 6);
+                out.extend_from_slice(b"txt:");
+                out.extend_from_slice(v);
+                out.extend_from_slice(b"\r\n");
+            }
+            Reply::Verbatim(v) => put_bulk(out, v),
+            Reply::BigNumber(n) if resp3 => put_line(out, b'(', n),
+            Reply::BigNumber(n) => put_bulk(out, n),
+        }
+    }
+
+    /// Convenience: the wire form of this reply as a fresh buffer.
+    pub fn to_bytes(&self, proto: Protocol) -> BytesMut {
+        let mut out = BytesMut::new();
+        self.encode(proto, &mut out);
+        out
+    }
+}
+
+/// `<prefix><text>\r\n`, with any CR/LF in `text` replaced by spaces so the
+/// line cannot break the framing.
+fn put_line(out: &mut BytesMut, prefix: u8, text: &[u8]) {
+    out.reserve(text.len() + 3);
+    out.put_u8(prefix);
+    if text.iter().any(|&c| c == b'\r' || c == b'\n') {
+        out.extend(
+            text.iter()
+                .map(|&c| if c == b'\r' || c == b'\n' { b' ' } else { c }),
+        );
+    } else {
+        out.extend_from_slice(text);
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+fn put_int(out: &mut BytesMut, prefix: u8, v: i64) {
+    out.reserve(23);
+    out.put_u8(prefix);
+    write_i64(out, v);
+    out.extend_from_slice(b"\r\n");
+}
+
+fn put_len(out: &mut BytesMut, prefix: u8, len: usize) {
+    // Lengths beyond i64::MAX cannot exist in memory.
+    put_int(out, prefix, i64::try_from(len).unwrap_or(i64::MAX));
+}
+
+fn put_bulk(out: &mut BytesMut, payload: &[u8]) {
+    put_len(out, b'$', payload.len());
+    out.reserve(payload.len() + 2);
+    out.extend_from_slice(payload);
+    out.extend_from_slice(b"\r\n");
+}
+
+fn put_aggregate(out: &mut BytesMut, prefix: u8, items: &[Reply], proto: Protocol) {
+    put_len(out, prefix, items.len());
+    for item in items {
+        item.encode(proto, out);
+    }
+}

@@ -1,0 +1,298 @@
+//! Incremental parsing of client requests.
+//!
+//! A request is either a multibulk (`*<n>\r\n` followed by `n` bulk strings
+//! `$<len>\r\n<payload>\r\n`) or an inline line as sent by telnet or old
+//! clients. Which one is decided by the first byte: `*` means multibulk.
+//!
+//! Error conditions and messages follow Redis 7.0's `processMultibulkBuffer`
+//! and `processInlineBuffer`; see [`ProtocolError`].
+
+use bytes::{Buf, Bytes, BytesMut};
+
+use crate::inline::split_inline;
+use crate::number::parse_i64;
+use crate::ProtocolError;
+
+/// Size limits enforced while parsing requests.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest accepted `$<n>` (Redis' `proto-max-bulk-len`).
+    pub max_bulk_len: usize,
+    /// Largest accepted `*<n>`.
+    pub max_array_len: usize,
+    /// Longest inline line, and longest `*`/`$` header line, accepted while
+    /// no line terminator has been seen (Redis' `PROTO_INLINE_MAX_SIZE`).
+    pub max_inline_len: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_bulk_len: 512 * 1024 * 1024,
+            max_array_len: 1024 * 1024,
+            max_inline_len: 64 * 1024,
+        }
+    }
+}
+
+/// Bulk payloads at least this large are handed out zero-copy (split off the
+/// read buffer). Smaller ones are copied into their own allocation so that a
+/// tiny argument kept alive (e.g. stored as a key) does not pin a whole read
+/// buffer in memory. Same threshold as Redis' `PROTO_MBULK_BIG_ARG`.
+const ZERO_COPY_MIN: usize = 32 * 1024;
+
+/// Never reserve room for more than this many arguments up front, whatever
+/// the multibulk header claims.
+const MAX_PREALLOC_ARGS: usize = 1024;
+
+/// Progress through a multibulk request whose bytes have partly arrived.
+#[derive(Debug)]
+struct Multibulk {
+    /// Arguments still to read.
+    remaining: usize,
+    /// Arguments read so far (their bytes are already consumed from the buffer).
+    args: Vec<Bytes>,
+    /// Length of the current bulk once its `$<n>` header has been consumed.
+    bulk_len: Option<usize>,
+}
+
+/// Incremental parser of client requests (RESP arrays of bulk strings, and
+/// inline commands as redis-cli/telnet send them).
+///
+/// Feed it the connection's read buffer after every read. Between calls the
+/// caller may only *append* to the buffer: the parser remembers how far it
+/// already scanned for a line terminator and which multibulk arguments it
+/// already consumed, so a large request arriving in many reads costs linear
+/// time overall.
+#[derive(Debug)]
+pub struct RequestParser {
+    limits: Limits,
+    multibulk: Option<Multibulk>,
+    /// Bytes at the front of the buffer already known not to contain the
+    /// terminator of the line currently being looked for.
+    scanned: usize,
+}
+
+impl Default for RequestParser {
+    fn default() -> Self {
+        RequestParser::new(Limits::default())
+    }
+}
+
+impl RequestParser {
+    /// A parser enforcing `limits`.
+    pub fn new(limits: Limits) -> Self {
+        RequestParser {
+            limits,
+            multibulk: None,
+            scanned: 0,
+        }
+    }
+
+    /// Replaces the limits; they apply to headers parsed from now on.
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.limits = limits;
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// True while a multibulk request has been started but not completed.
+    pub fn in_progress(&self) -> bool {
+        self.multibulk.is_some()
+    }
+
+    /// While the payload of a bulk argument is awaited: how many bytes the
+    /// buffer must hold for it (payload plus CRLF). Lets the caller reserve
+    /// buffer space for big arguments in one go.
+    pub fn bytes_wanted(&self) -> Option<usize> {
+        self.multibulk
+            .as_ref()
+            .and_then(|m| m.bulk_len)
+            .map(|n| n.saturating_add(2))
+    }
+
+    /// Parses the next complete request from the front of `buf`, consuming
+    /// exactly its bytes.
+    ///
+    /// Returns `Ok(None)` when more bytes are needed; the bytes of completed
+    /// arguments of a partial multibulk may already have been consumed (the
+    /// parser keeps them). Empty inline lines and `*0`/`*-1` multibulks are
+    /// consumed and skipped. After an error the parser is reset, but the
+    /// connection is expected to be closed.
+    pub fn next_command(
+        &mut self,
+        buf: &mut BytesMut,
+    ) -> Result<Option<Vec<Bytes>>, ProtocolError> {
+        let result = self.parse(buf);
+        if result.is_err() {
+            self.multibulk = None;
+            self.scanned = 0;
+        }
+        result
+    }
+
+    fn parse(&mut self, buf: &mut BytesMut) -> Result<Option<Vec<Bytes>>, ProtocolError> {
+        loop {
+            if self.multibulk.is_none() {
+                match buf.first() {
+                    None => return Ok(None),
+                    Some(b'*') => {
+                        if !self.start_multibulk(buf)? {
+                            return Ok(None);
+                        }
+                        if self.multibulk.is_none() {
+                            continue; // `*0` or negative count: ignored
+                        }
+                    }
+                    Some(_) => match self.inline(buf)? {
+                        None => return Ok(None),
+                        Some(args) if args.is_empty() => continue,
+                        Some(args) => return Ok(Some(args)),
+                    },
+                }
+            }
+            return self.continue_multibulk(buf);
+        }
+    }
+
+    /// Looks for `byte` in `buf`, skipping what earlier calls already scanned.
+    fn find(&mut self, buf: &[u8], byte: u8) -> Option<usize> {
+        let from = self.scanned.min(buf.len());
+        match buf[from..].iter().position(|&c| c == byte) {
+            Some(p) => Some(from + p),
+            None => {
+                self.scanned = buf.len();
+                None
+            }
+        }
+    }
+
+    /// Finds the end of a `*<n>` / `$<n>` header line. Returns the index of
+    /// its `\r`, or `None` if the line and the byte after the `\r` have not
+    /// all arrived. Like Redis, the byte after `\r` is skipped unchecked.
+    fn header_line(
+        &mut self,
+        buf: &[u8],
+        too_big: ProtocolError,
+    ) -> Result<Option<usize>, ProtocolError> {
+        match self.find(buf, b'\r') {
+            None if buf.len() > self.limits.max_inline_len => Err(too_big),
+            None => Ok(None),
+            Some(cr) if cr + 1 >= buf.len() => {
+                self.scanned = cr;
+                Ok(None)
+            }
+            Some(cr) => Ok(Some(cr)),
+        }
+    }
+
+    fn consume(&mut self, buf: &mut BytesMut, n: usize) {
+        buf.advance(n);
+        self.scanned = 0;
+    }
+
+    /// Parses the `*<n>` header. Returns false if it is incomplete; otherwise
+    /// consumes it and, unless `n <= 0`, starts a multibulk.
+    fn start_multibulk(&mut self, buf: &mut BytesMut) -> Result<bool, ProtocolError> {
+        let Some(cr) = self.header_line(buf, ProtocolError::TooBigMultibulkCount)? else {
+            return Ok(false);
+        };
+        let count = parse_i64(&buf[1..cr]).ok_or(ProtocolError::InvalidMultibulkLength)?;
+        if count > 0 && count as u64 > self.limits.max_array_len as u64 {
+            return Err(ProtocolError::InvalidMultibulkLength);
+        }
+        self.consume(buf, cr + 2);
+        if count > 0 {
+            let count = count as usize;
+            self.multibulk = Some(Multibulk {
+                remaining: count,
+                args: Vec::with_capacity(count.min(MAX_PREALLOC_ARGS)),
+                bulk_len: None,
+            });
+        }
+        Ok(true)
+    }
+
+    fn continue_multibulk(
+        &mut self,
+        buf: &mut BytesMut,
+    ) -> Result<Option<Vec<Bytes>>, ProtocolError> {
+        let Some(mut mb) = self.multibulk.take() else {
+            return Ok(None);
+        };
+        let result = self.read_args(&mut mb, buf);
+        match result {
+            Ok(true) => Ok(Some(mb.args)),
+            Ok(false) => {
+                self.multibulk = Some(mb);
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Reads as many arguments as are complete. Returns true when all are.
+    fn read_args(&mut self, mb: &mut Multibulk, buf: &mut BytesMut) -> Result<bool, ProtocolError> {
+        while mb.remaining > 0 {
+            let len = match mb.bulk_len {
+                Some(len) => len,
+                None => {
+                    let Some(cr) = self.header_line(buf, ProtocolError::TooBigBulkCount)? else {
+                        return Ok(false);
+                    };
+                    if buf[0] != b'$' {
+                        return Err(ProtocolError::ExpectedDollar(buf[0]));
+                    }
+                    let len = parse_i64(&buf[1..cr]).ok_or(ProtocolError::InvalidBulkLength)?;
+                    if len < 0 || len as u64 > self.limits.max_bulk_len as u64 {
+                        return Err(ProtocolError::InvalidBulkLength);
+                    }
+                    self.consume(buf, cr + 2);
+                    let len = len as usize;
+                    mb.bulk_len = Some(len);
+                    len
+                }
+            };
+            // `len` is bounded by max_bulk_len, but be careful anyway.
+            let Some(total) = len.checked_add(2) else {
+                return Err(ProtocolError::InvalidBulkLength);
+            };
+            if buf.len() < total {
+                return Ok(false);
+            }
+            if &buf[len..total] != b"\r\n" {
+                return Err(ProtocolError::ExpectedCrlfAfterBulk);
+            }
+            let arg = if len >= ZERO_COPY_MIN {
+                buf.split_to(len).freeze()
+            } else {
+                let arg = Bytes::copy_from_slice(&buf[..len]);
+                buf.advance(len);
+                arg
+            };
+            self.consume(buf, 2);
+            mb.args.push(arg);
+            mb.bulk_len = None;
+            mb.remaining -= 1;
+        }
+        Ok(true)
+    }
+
+    /// Parses one inline line. `Some(vec![])` for a blank line.
+    fn inline(&mut self, buf: &mut BytesMut) -> Result<Option<Vec<Bytes>>, ProtocolError> {
+        let Some(nl) = self.find(buf, b'\n') else {
+            if buf.len() > self.limits.max_inline_len {
+                return Err(ProtocolError::TooBigInlineRequest);
+            }
+            return Ok(None);
+        };
+        let line = &buf[..nl];
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let args = split_inline(line)?;
+        self.consume(buf, nl + 1);
+        Ok(Some(args))
+    }
+}

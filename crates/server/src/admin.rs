@@ -1,0 +1,576 @@
+//! Connection-level and node-wide commands: PING, HELLO, CLIENT, COMMAND,
+//! INFO, CONFIG, and the keyspace commands that map-reduce over every core
+//! (DBSIZE, KEYS, SCAN, RANDOMKEY, FLUSHDB, FLUSHALL).
+
+use crate::conn::Conn;
+use crate::core::{Core, CoreStats, Op, Out};
+use bytes::Bytes;
+use commands::args::parse_i64;
+use commands::{CmdError, CommandSpec, TABLE};
+use resp::{Protocol, Reply};
+use std::fmt::Write;
+use std::sync::atomic::Ordering;
+
+/// The Redis version whose behaviour redcore matches (clients gate features on it).
+pub const REDIS_VERSION: &str = "7.0.15";
+pub const REDCORE_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+fn bulk(s: impl Into<String>) -> Reply {
+    Reply::Bulk(Bytes::from(s.into()))
+}
+
+fn unknown_subcommand(sub: &[u8], cmd: &str) -> Reply {
+    Reply::error(format!("ERR unknown subcommand '{}'. Try {} HELP.", String::from_utf8_lossy(sub), cmd.to_uppercase()))
+}
+
+fn wrong_arity(name: &str) -> Reply {
+    CmdError::WrongArity(name.into()).into()
+}
+
+/// Carries out a command whose [`commands::Exec`] is `Server`.
+pub async fn run(conn: &mut Conn, spec: &CommandSpec, argv: &[Bytes]) -> Reply {
+    let core = conn.core.clone();
+    match spec.name {
+        "ping" => match argv.len() {
+            1 => Reply::simple("PONG"),
+            2 => Reply::Bulk(argv[1].clone()),
+            _ => wrong_arity("ping"),
+        },
+        "echo" => Reply::Bulk(argv[1].clone()),
+        "quit" => {
+            conn.quit = true;
+            Reply::ok()
+        }
+        "select" => match parse_i64(&argv[1]) {
+            None => CmdError::NotInteger.into(),
+            Some(0) => Reply::ok(),
+            Some(_) => Reply::error("ERR DB index is out of range"),
+        },
+        "hello" => hello(conn, argv),
+        "time" => {
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+            Reply::Array(vec![bulk(now.as_secs().to_string()), bulk(now.subsec_micros().to_string())])
+        }
+        "command" => command(argv),
+        "client" => client(conn, argv).await,
+        "info" => info(&core, argv).await,
+        "config" => config(&core, argv).await,
+        "dbsize" => {
+            let n: usize = core.broadcast(|| Op::DbSize).await.into_iter().map(count).sum();
+            Reply::Int(n as i64)
+        }
+        "flushdb" | "flushall" => {
+            if argv.len() > 2 || (argv.len() == 2 && !matches!(argv[1].to_ascii_uppercase().as_slice(), b"ASYNC" | b"SYNC")) {
+                return CmdError::Syntax.into();
+            }
+            core.broadcast(|| Op::Flush).await;
+            Reply::ok()
+        }
+        "keys" => {
+            let pattern = argv[1].clone();
+            let mut keys = Vec::new();
+            for out in core.broadcast(|| Op::Keys(pattern.clone())).await {
+                if let Out::Keys(k) = out {
+                    keys.extend(k.into_iter().map(Reply::Bulk));
+                }
+            }
+            Reply::Array(keys)
+        }
+        "scan" => scan(&core, argv).await,
+        "randomkey" => randomkey(&core).await,
+        "auth" => auth(argv),
+        _ => Reply::error(format!("ERR '{}' is not available", spec.name)),
+    }
+}
+
+fn count(o: Out) -> usize {
+    match o {
+        Out::Count(n) => n,
+        _ => 0,
+    }
+}
+
+/// ```text
+/// AUTH [username] password
+/// ```
+/// redcore has no ACLs yet: the default user has no password, as in a stock Redis.
+fn auth(argv: &[Bytes]) -> Reply {
+    match argv.len() {
+        2 => Reply::error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"),
+        3 if argv[1].as_ref() == b"default" => Reply::ok(),
+        3 => Reply::error("WRONGPASS invalid username-password pair or user is disabled."),
+        _ => CmdError::Syntax.into(),
+    }
+}
+
+/// ```text
+/// HELLO [protover [AUTH username password] [SETNAME clientname]]
+/// ```
+fn hello(conn: &mut Conn, argv: &[Bytes]) -> Reply {
+    let mut proto = conn.proto;
+    let mut i = 1;
+    if argv.len() > 1 {
+        match parse_i64(&argv[1]) {
+            Some(2) => proto = Protocol::Resp2,
+            Some(3) => proto = Protocol::Resp3,
+            Some(_) => return Reply::error("NOPROTO unsupported protocol version"),
+            None => return Reply::error("ERR Protocol version is not an integer or out of range"),
+        }
+        i = 2;
+    }
+    let mut name = None;
+    while i < argv.len() {
+        let opt = argv[i].to_ascii_uppercase();
+        let left = argv.len() - i - 1;
+        match opt.as_slice() {
+            b"AUTH" if left >= 2 => {
+                let r = auth(&argv[i..i + 3]);
+                if r.is_error() {
+                    return r;
+                }
+                i += 3;
+            }
+            b"SETNAME" if left >= 1 => {
+                if let Err(e) = check_client_name(&argv[i + 1]) {
+                    return e;
+                }
+                name = Some(argv[i + 1].clone());
+                i += 2;
+            }
+            _ => return Reply::error(format!("ERR Syntax error in HELLO option '{}'", String::from_utf8_lossy(&argv[i]))),
+        }
+    }
+    conn.proto = proto;
+    let mut info = conn.info.borrow_mut();
+    info.resp = if proto == Protocol::Resp3 { 3 } else { 2 };
+    if let Some(n) = name {
+        info.name = n;
+    }
+    Reply::Map(vec![
+        (bulk("server"), bulk("redis")),
+        (bulk("version"), bulk(REDIS_VERSION)),
+        (bulk("proto"), Reply::Int(info.resp as i64)),
+        (bulk("id"), Reply::Int(info.id as i64)),
+        (bulk("mode"), bulk("standalone")),
+        (bulk("role"), bulk("master")),
+        (bulk("modules"), Reply::Array(vec![])),
+    ])
+}
+
+fn check_client_name(name: &[u8]) -> Result<(), Reply> {
+    if name.iter().any(|&b| !(b'!'..=b'~').contains(&b)) {
+        return Err(Reply::error("ERR Client names cannot contain spaces, newlines or special characters."));
+    }
+    Ok(())
+}
+
+/// ```text
+/// CLIENT ID | GETNAME | SETNAME name | SETINFO LIB-NAME|LIB-VER value | LIST [TYPE NORMAL] | INFO
+/// ```
+async fn client(conn: &mut Conn, argv: &[Bytes]) -> Reply {
+    let sub = argv[1].to_ascii_uppercase();
+    let argc = argv.len();
+    match (sub.as_slice(), argc) {
+        (b"ID", 2) => Reply::Int(conn.info.borrow().id as i64),
+        (b"GETNAME", 2) => {
+            let name = conn.info.borrow().name.clone();
+            if name.is_empty() {
+                Reply::Nil
+            } else {
+                Reply::Bulk(name)
+            }
+        }
+        (b"SETNAME", 3) => match check_client_name(&argv[2]) {
+            Ok(()) => {
+                conn.info.borrow_mut().name = argv[2].clone();
+                Reply::ok()
+            }
+            Err(e) => e,
+        },
+        (b"SETINFO", 4) => {
+            let attr = argv[2].to_ascii_uppercase();
+            if argv[3].iter().any(|&b| !(b'!'..=b'~').contains(&b)) {
+                return Reply::error(format!(
+                    "ERR {} cannot contain spaces, newlines or special characters.",
+                    String::from_utf8_lossy(&argv[2])
+                ));
+            }
+            let mut info = conn.info.borrow_mut();
+            match attr.as_slice() {
+                b"LIB-NAME" => info.lib_name = argv[3].clone(),
+                b"LIB-VER" => info.lib_ver = argv[3].clone(),
+                _ => return Reply::error(format!("ERR Unrecognized option '{}'", String::from_utf8_lossy(&argv[2]))),
+            }
+            Reply::ok()
+        }
+        (b"INFO", 2) => Reply::Verbatim(Bytes::from(client_line(&conn.info.borrow(), conn.core.id))),
+        (b"LIST", _) => {
+            if argc > 2 && !(argc == 4 && argv[2].eq_ignore_ascii_case(b"TYPE") && argv[3].eq_ignore_ascii_case(b"NORMAL")) {
+                return CmdError::Syntax.into();
+            }
+            let mut text = String::new();
+            for out in conn.core.broadcast(|| Op::ClientList).await {
+                if let Out::Text(t) = out {
+                    text.push_str(&t);
+                }
+            }
+            Reply::Verbatim(Bytes::from(text))
+        }
+        (b"HELP", 2) => Reply::Array(
+            ["CLIENT <subcommand> [<arg> ...]. Subcommands are:", "ID", "GETNAME", "SETNAME <name>", "SETINFO <LIB-NAME|LIB-VER> <value>", "LIST [TYPE NORMAL]", "INFO"]
+                .iter()
+                .map(|s| Reply::Simple(Bytes::from_static(s.as_bytes())))
+                .collect(),
+        ),
+        (b"ID" | b"GETNAME" | b"SETNAME" | b"SETINFO" | b"INFO", _) => Reply::error(format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
+            String::from_utf8_lossy(&argv[1])
+        )),
+        _ => unknown_subcommand(&argv[1], "client"),
+    }
+}
+
+fn client_line(c: &crate::core::ClientInfo, core: usize) -> String {
+    let now = std::time::Instant::now();
+    format!(
+        "id={} addr={} laddr={} fd=-1 name={} age={} idle={} flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={} core={}\n",
+        c.id,
+        c.addr,
+        c.laddr,
+        String::from_utf8_lossy(&c.name),
+        now.duration_since(c.created).as_secs(),
+        now.duration_since(c.last_active).as_secs(),
+        c.last_cmd,
+        c.resp,
+        String::from_utf8_lossy(&c.lib_name),
+        String::from_utf8_lossy(&c.lib_ver),
+        core
+    )
+}
+
+/// CLIENT LIST lines for the connections of `core`.
+pub fn client_list_lines(core: &Core) -> String {
+    let clients = core.clients.borrow();
+    let mut ids: Vec<_> = clients.keys().copied().collect();
+    ids.sort_unstable();
+    ids.iter().map(|id| client_line(&clients[id].borrow(), core.id)).collect()
+}
+
+/// COMMAND INFO's entry for one command.
+fn command_info(c: &CommandSpec) -> Reply {
+    let simple = |s: &str| Reply::Simple(Bytes::from(s.to_string()));
+    Reply::Array(vec![
+        bulk(c.name),
+        Reply::Int(c.arity as i64),
+        Reply::Set(c.flags.iter().map(|f| simple(f)).collect()),
+        Reply::Int(c.first_key as i64),
+        Reply::Int(c.last_key as i64),
+        Reply::Int(c.step as i64),
+        Reply::Set(c.acl.iter().map(|a| simple(&format!("@{a}"))).collect()),
+        Reply::Set(vec![]),
+        Reply::Array(vec![]),
+        Reply::Array(vec![]),
+    ])
+}
+
+fn command_docs(c: &CommandSpec) -> Reply {
+    Reply::Map(vec![
+        (bulk("summary"), bulk(c.summary)),
+        (bulk("since"), bulk(c.since)),
+        (bulk("group"), bulk(c.group)),
+    ])
+}
+
+/// ```text
+/// COMMAND [COUNT | INFO [name ...] | DOCS [name ...] | LIST]
+/// ```
+fn command(argv: &[Bytes]) -> Reply {
+    if argv.len() == 1 {
+        return Reply::Array(TABLE.iter().map(command_info).collect());
+    }
+    let sub = argv[1].to_ascii_uppercase();
+    let names = &argv[2..];
+    match sub.as_slice() {
+        b"COUNT" if names.is_empty() => Reply::Int(TABLE.len() as i64),
+        b"LIST" if names.is_empty() => Reply::Array(TABLE.iter().map(|c| bulk(c.name)).collect()),
+        b"INFO" => {
+            if names.is_empty() {
+                return Reply::Array(TABLE.iter().map(command_info).collect());
+            }
+            Reply::Array(names.iter().map(|n| commands::lookup(n).map(command_info).unwrap_or(Reply::Nil)).collect())
+        }
+        b"DOCS" => {
+            let specs: Vec<&CommandSpec> =
+                if names.is_empty() { TABLE.iter().collect() } else { names.iter().filter_map(|n| commands::lookup(n)).collect() };
+            Reply::Map(specs.into_iter().map(|c| (bulk(c.name), command_docs(c))).collect())
+        }
+        b"HELP" => Reply::Array(
+            ["COMMAND <subcommand> [<arg> ...]. Subcommands are:", "(no subcommand)", "COUNT", "INFO [<command-name> ...]", "DOCS [<command-name> ...]", "LIST"]
+                .iter()
+                .map(|s| Reply::Simple(Bytes::from_static(s.as_bytes())))
+                .collect(),
+        ),
+        b"COUNT" | b"LIST" => Reply::error(format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try COMMAND HELP.",
+            String::from_utf8_lossy(&argv[1])
+        )),
+        _ => unknown_subcommand(&argv[1], "command"),
+    }
+}
+
+/// ```text
+/// CONFIG GET parameter [parameter ...] | SET parameter value [parameter value ...] | RESETSTAT
+/// ```
+async fn config(core: &Core, argv: &[Bytes]) -> Reply {
+    let sub = argv[1].to_ascii_uppercase();
+    match sub.as_slice() {
+        b"GET" if argv.len() >= 3 => {
+            let entries = core.config.borrow().entries();
+            let mut out = Vec::new();
+            for (k, v) in entries {
+                if argv[2..].iter().any(|p| store::glob::glob_match(&p.to_ascii_lowercase(), k.as_bytes())) {
+                    out.push((bulk(k), bulk(v)));
+                }
+            }
+            Reply::Map(out)
+        }
+        b"SET" if argv.len() >= 4 && argv.len() % 2 == 0 => {
+            let pairs: Vec<(String, String)> = argv[2..]
+                .chunks_exact(2)
+                .map(|p| (String::from_utf8_lossy(&p[0]).to_ascii_lowercase(), String::from_utf8_lossy(&p[1]).into_owned()))
+                .collect();
+            // Validate on a copy first so a bad pair changes nothing anywhere.
+            let mut probe = core.config.borrow().clone();
+            for (k, v) in &pairs {
+                if let Err(e) = probe.set(k, v) {
+                    return Reply::error(format!("ERR CONFIG SET failed (possibly related to argument '{k}') - {e}"));
+                }
+            }
+            for (k, v) in pairs {
+                core.broadcast(|| Op::ConfigSet(k.clone(), v.clone())).await;
+            }
+            Reply::ok()
+        }
+        b"RESETSTAT" if argv.len() == 2 => {
+            core.broadcast(|| Op::ResetStats).await;
+            Reply::ok()
+        }
+        b"GET" | b"SET" | b"RESETSTAT" => Reply::error(format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try CONFIG HELP.",
+            String::from_utf8_lossy(&argv[1])
+        )),
+        _ => unknown_subcommand(&argv[1], "config"),
+    }
+}
+
+/// ```text
+/// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
+/// ```
+/// The cursor is the next hash slot to visit (0 starts and ends), so a
+/// full iteration returns every key that existed throughout it.
+async fn scan(core: &Core, argv: &[Bytes]) -> Reply {
+    let Some(cursor) = std::str::from_utf8(&argv[1]).ok().and_then(|s| s.parse::<u64>().ok()) else {
+        return Reply::error("ERR invalid cursor");
+    };
+    let mut filter = store::ScanFilter::default();
+    let mut count = 10usize;
+    let mut i = 2;
+    while i < argv.len() {
+        if i + 1 >= argv.len() {
+            return CmdError::Syntax.into();
+        }
+        match argv[i].to_ascii_uppercase().as_slice() {
+            b"MATCH" => filter.pattern = Some(argv[i + 1].clone()),
+            b"COUNT" => match parse_i64(&argv[i + 1]) {
+                None => return CmdError::NotInteger.into(),
+                Some(n) if n < 1 => return CmdError::Syntax.into(),
+                Some(n) => count = n as usize,
+            },
+            b"TYPE" => filter.type_name = Some(argv[i + 1].clone()),
+            _ => return CmdError::Syntax.into(),
+        }
+        i += 2;
+    }
+    let empty = |c: u64| Reply::Array(vec![bulk(c.to_string()), Reply::Array(vec![])]);
+    if cursor >= slots::SLOT_COUNT as u64 {
+        return empty(0);
+    }
+    let slot = cursor as u16;
+    let owner = core.node.ranges.owner_of(slot);
+    let outs = core.call(owner, None, vec![Op::Scan { slot, count, filter }]).await;
+    let Some(Out::Scan(keys, next)) = outs.into_iter().next() else {
+        return empty(0);
+    };
+    let next = if next >= slots::SLOT_COUNT { 0 } else { next };
+    Reply::Array(vec![bulk(next.to_string()), Reply::Array(keys.into_iter().map(Reply::Bulk).collect())])
+}
+
+/// A random key, chosen among cores in proportion to their key counts.
+async fn randomkey(core: &Core) -> Reply {
+    let mut candidates = Vec::new();
+    let mut total = 0usize;
+    for out in core.broadcast(|| Op::RandomKey).await {
+        if let Out::RandomKey(n, Some(k)) = out {
+            total += n;
+            candidates.push((n, k));
+        }
+    }
+    if candidates.is_empty() {
+        return Reply::Nil;
+    }
+    let mut pick = (rand_u64() % total.max(1) as u64) as usize;
+    for (n, k) in candidates.iter() {
+        if pick < *n {
+            return Reply::Bulk(k.clone());
+        }
+        pick -= n;
+    }
+    Reply::Bulk(candidates[0].1.clone())
+}
+
+fn rand_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(store::unix_time_ms());
+    h.finish()
+}
+
+const INFO_DEFAULT: &[&str] = &["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "cluster", "keyspace", "cores"];
+
+/// ```text
+/// INFO [section [section ...]]
+/// ```
+async fn info(core: &Core, argv: &[Bytes]) -> Reply {
+    let mut wanted: Vec<String> = argv[1..].iter().map(|s| String::from_utf8_lossy(s).to_ascii_lowercase()).collect();
+    if wanted.is_empty() || wanted.iter().any(|w| w == "default" || w == "all" || w == "everything") {
+        wanted = INFO_DEFAULT.iter().map(|s| s.to_string()).collect();
+    }
+    let stats: Vec<CoreStats> =
+        core.broadcast(|| Op::Stats).await.into_iter().filter_map(|o| if let Out::Stats(s) = o { Some(s) } else { None }).collect();
+    let mut text = String::new();
+    for section in INFO_DEFAULT.iter().filter(|s| wanted.iter().any(|w| w == *s)) {
+        if !text.is_empty() {
+            text.push_str("\r\n");
+        }
+        info_section(&mut text, core, section, &stats);
+    }
+    Reply::Verbatim(Bytes::from(text))
+}
+
+fn info_section(out: &mut String, core: &Core, section: &str, stats: &[CoreStats]) {
+    let node = &core.node;
+    let sum = |f: fn(&CoreStats) -> u64| stats.iter().map(f).sum::<u64>();
+    let cfg = core.config.borrow();
+    let _ = match section {
+        "server" => {
+            let up = node.started.elapsed().as_secs();
+            write!(
+                out,
+                "# Server\r\nredis_version:{REDIS_VERSION}\r\nredcore_version:{REDCORE_VERSION}\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_mode:standalone\r\nos:{} {}\r\narch_bits:64\r\nmultiplexing_api:io_uring\r\nprocess_id:{}\r\nrun_id:{}\r\ntcp_port:{}\r\nuptime_in_seconds:{up}\r\nuptime_in_days:{}\r\nexecutable:{}\r\nconfig_file:{}\r\nthread_per_core:1\r\ncores:{}\r\n",
+                std::env::consts::OS,
+                std::env::consts::ARCH,
+                std::process::id(),
+                node.run_id,
+                cfg.port,
+                up / 86400,
+                std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
+                node.config_file,
+                node.cores(),
+            )
+        }
+        "clients" => write!(
+            out,
+            "# Clients\r\nconnected_clients:{}\r\nmaxclients:{}\r\nblocked_clients:0\r\ntracking_clients:0\r\n",
+            node.connected_clients.load(Ordering::Relaxed),
+            cfg.maxclients
+        ),
+        "memory" => {
+            let used: i64 = stats.iter().map(|s| s.heap_bytes).sum::<i64>().max(0);
+            let rss = crate::alloc::rss_bytes();
+            write!(
+                out,
+                "# Memory\r\nused_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nmaxmemory:0\r\nmaxmemory_human:0B\r\nmaxmemory_policy:noeviction\r\nmem_fragmentation_ratio:{:.2}\r\nmem_allocator:libc\r\n",
+                human_bytes(used as u64),
+                human_bytes(rss),
+                if used > 0 { rss as f64 / used as f64 } else { 0.0 }
+            )
+        }
+        "persistence" => write!(out, "# Persistence\r\nloading:0\r\nrdb_changes_since_last_save:0\r\nrdb_bgsave_in_progress:0\r\nrdb_last_bgsave_status:ok\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\n"),
+        "stats" => write!(
+            out,
+            "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:0\r\nrejected_connections:0\r\nexpired_keys:{}\r\nevicted_keys:0\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:0\r\npubsub_patterns:0\r\ntotal_forwarded_commands:{}\r\n",
+            node.total_connections.load(Ordering::Relaxed),
+            sum(|s| s.commands),
+            sum(|s| s.expired),
+            sum(|s| s.hits),
+            sum(|s| s.misses),
+            sum(|s| s.forwarded_out),
+        ),
+        "replication" => write!(
+            out,
+            "# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\nmaster_replid:{}\r\nmaster_replid2:0000000000000000000000000000000000000000\r\nmaster_repl_offset:0\r\nsecond_repl_offset:-1\r\nrepl_backlog_active:0\r\n",
+            node.run_id
+        ),
+        "cpu" => {
+            let (user, sys) = cpu_times();
+            write!(out, "# CPU\r\nused_cpu_sys:{sys:.6}\r\nused_cpu_user:{user:.6}\r\n")
+        }
+        "cluster" => write!(out, "# Cluster\r\ncluster_enabled:0\r\n"),
+        "keyspace" => {
+            let keys = stats.iter().map(|s| s.keys).sum::<usize>();
+            let expires = stats.iter().map(|s| s.expires).sum::<usize>();
+            let mut r = write!(out, "# Keyspace\r\n");
+            if keys > 0 {
+                r = write!(out, "db0:keys={keys},expires={expires},avg_ttl=0\r\n");
+            }
+            r
+        }
+        "cores" => {
+            let mut r = write!(out, "# Cores\r\n");
+            for s in stats {
+                let range = node.ranges.range_of(s.core);
+                r = write!(
+                    out,
+                    "core{}:slots={}-{},keys={},expires={},clients={},commands={},forwarded_out={},forwarded_in={},heap_bytes={}\r\n",
+                    s.core,
+                    range.start,
+                    range.end - 1,
+                    s.keys,
+                    s.expires,
+                    s.clients,
+                    s.commands,
+                    s.forwarded_out,
+                    s.forwarded_in,
+                    s.heap_bytes
+                );
+            }
+            r
+        }
+        _ => Ok(()),
+    };
+}
+
+fn human_bytes(n: u64) -> String {
+    const UNITS: &[&str] = &["B", "K", "M", "G", "T"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n}B")
+    } else {
+        format!("{v:.2}{}", UNITS[u])
+    }
+}
+
+/// User and system CPU seconds of the process.
+fn cpu_times() -> (f64, f64) {
+    // /proc/self/stat fields 14 and 15 are utime and stime in clock ticks (100 Hz on Linux).
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let tick = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) / 100.0;
+    (tick(11), tick(12))
+}

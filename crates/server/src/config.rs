@@ -1,0 +1,175 @@
+//! Configuration: the TOML file (or the embedded default) and the CLI flags
+//! that override it.
+
+use clap::Parser;
+use serde::Deserialize;
+use std::path::PathBuf;
+
+/// The default configuration, embedded from `config/redcore.toml`.
+pub const DEFAULT_CONFIG: &str = include_str!("../../../config/redcore.toml");
+
+/// Every configuration key; the TOML names are kebab-case like Redis's.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Config {
+    pub port: u16,
+    pub bind: String,
+    pub cores: usize,
+    pub dir: PathBuf,
+    pub log_level: String,
+    pub databases: u32,
+    pub proto_max_bulk_len: usize,
+    pub max_multibulk_len: usize,
+    pub max_inline_len: usize,
+    pub client_query_buffer_limit: usize,
+    pub client_output_buffer_limit: usize,
+    pub maxclients: usize,
+    pub spin_before_park_us: u64,
+    pub active_expire_interval_ms: u64,
+    pub cross_core_channel_capacity: usize,
+}
+
+/// redcore-server: a Redis-compatible, thread-per-core key-value server.
+#[derive(Debug, Parser)]
+#[command(name = "redcore-server", version, about)]
+pub struct Cli {
+    /// TOML configuration file; without it the embedded default is used.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// TCP port for clients.
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Address to listen on.
+    #[arg(long)]
+    pub bind: Option<String>,
+    /// Number of cores (default: every CPU the process may use).
+    #[arg(long)]
+    pub cores: Option<usize>,
+    /// Data directory.
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// Log level (error, warn, info, debug, trace).
+    #[arg(long)]
+    pub log_level: Option<String>,
+}
+
+impl Config {
+    /// Parses a TOML document; a defaulted key may be left out, an unknown
+    /// key is an error naming it.
+    pub fn from_toml(text: &str) -> Result<Config, String> {
+        let mut base: toml::Table = toml::from_str(DEFAULT_CONFIG).map_err(|e| format!("embedded config: {e}"))?;
+        let user: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
+        for (k, v) in user {
+            if !base.contains_key(&k) {
+                return Err(format!("unknown configuration key '{k}'"));
+            }
+            base.insert(k, v);
+        }
+        toml::Value::Table(base).try_into().map_err(|e: toml::de::Error| e.to_string())
+    }
+
+    /// The configuration the command line asks for.
+    pub fn load(cli: &Cli) -> Result<Config, String> {
+        let mut cfg = match &cli.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                Config::from_toml(&text).map_err(|e| format!("{}: {e}", path.display()))?
+            }
+            None => Config::from_toml("")?,
+        };
+        if let Some(p) = cli.port {
+            cfg.port = p;
+        }
+        if let Some(b) = &cli.bind {
+            cfg.bind = b.clone();
+        }
+        if let Some(c) = cli.cores {
+            cfg.cores = c;
+        }
+        if let Some(d) = &cli.dir {
+            cfg.dir = d.clone();
+        }
+        if let Some(l) = &cli.log_level {
+            cfg.log_level = l.clone();
+        }
+        if cfg.databases != 1 {
+            return Err("databases: redcore serves database 0 only; set databases = 1".into());
+        }
+        Ok(cfg)
+    }
+
+    /// Limits the request parser enforces.
+    pub fn parser_limits(&self) -> resp::Limits {
+        resp::Limits {
+            max_bulk_len: self.proto_max_bulk_len,
+            max_array_len: self.max_multibulk_len,
+            max_inline_len: self.max_inline_len,
+        }
+    }
+
+    /// (name, value) of every key, for CONFIG GET.
+    pub fn entries(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("port", self.port.to_string()),
+            ("bind", self.bind.clone()),
+            ("cores", self.cores.to_string()),
+            ("dir", self.dir.display().to_string()),
+            ("log-level", self.log_level.clone()),
+            ("loglevel", self.log_level.clone()),
+            ("databases", self.databases.to_string()),
+            ("proto-max-bulk-len", self.proto_max_bulk_len.to_string()),
+            ("max-multibulk-len", self.max_multibulk_len.to_string()),
+            ("max-inline-len", self.max_inline_len.to_string()),
+            ("client-query-buffer-limit", self.client_query_buffer_limit.to_string()),
+            ("client-output-buffer-limit", self.client_output_buffer_limit.to_string()),
+            ("maxclients", self.maxclients.to_string()),
+            ("spin-before-park-us", self.spin_before_park_us.to_string()),
+            ("active-expire-interval-ms", self.active_expire_interval_ms.to_string()),
+            ("cross-core-channel-capacity", self.cross_core_channel_capacity.to_string()),
+            // Read by redis-benchmark and other tools; redcore has no persistence yet.
+            ("save", String::new()),
+            ("appendonly", "no".into()),
+        ]
+    }
+
+    /// Applies CONFIG SET for the keys that may change at run time.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
+        let num = |v: &str| v.parse::<usize>().map_err(|_| format!("argument couldn't be parsed into an integer"));
+        match key {
+            "proto-max-bulk-len" => self.proto_max_bulk_len = num(value)?.max(1024),
+            "max-multibulk-len" => self.max_multibulk_len = num(value)?.max(1),
+            "max-inline-len" => self.max_inline_len = num(value)?.max(1024),
+            "client-query-buffer-limit" => self.client_query_buffer_limit = num(value)?.max(1024 * 1024),
+            "client-output-buffer-limit" => self.client_output_buffer_limit = num(value)?,
+            "maxclients" => self.maxclients = num(value)?.max(1),
+            "active-expire-interval-ms" => self.active_expire_interval_ms = (num(value)? as u64).max(1),
+            "log-level" | "loglevel" => self.log_level = value.to_string(),
+            _ => return Err(format!("Unknown option or number of arguments for CONFIG SET - '{key}'")),
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_default_parses() {
+        let c = Config::from_toml("").unwrap();
+        assert_eq!(c.port, 6379);
+        assert_eq!(c.bind, "127.0.0.1");
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let e = Config::from_toml("prot = 1").unwrap_err();
+        assert!(e.contains("unknown configuration key 'prot'"), "{e}");
+    }
+
+    #[test]
+    fn override_one_key() {
+        assert_eq!(Config::from_toml("port = 7000").unwrap().port, 7000);
+        assert!(Config::from_toml("port = \"x\"").is_err());
+    }
+}

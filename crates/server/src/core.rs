@@ -1,0 +1,449 @@
+//! One core: its shard, its half of the cross-core mesh, and the lock that
+//! makes multi-core commands atomic.
+//!
+//! Forwarding. A command on a key owned by another core becomes an [`Op`] in
+//! a request to that core. Requests (and replies) to one destination are
+//! queued in a per-destination outbox and sent by one flusher task as a
+//! single channel message, so everything the connections of a core forward in
+//! one scheduler tick travels together. Each request has an id; the reply
+//! fills the [`Slot`] the sender awaits.
+//!
+//! Atomic multi-core commands. Each core has a gate that one transaction at a
+//! time may hold. A coordinator takes the gates of the cores it needs in
+//! ascending core order (so two coordinators never wait on each other in a
+//! cycle), runs its operations, and releases each gate with its last
+//! operation (strict two-phase locking). Requests that reach a held gate wait
+//! in a FIFO queue and run, in order, when it is released. A reader that
+//! needs several cores (MGET) takes the gates too, so it sees every MSET
+//! either whole or not at all.
+
+use crate::config::Config;
+use crate::sync::{Signal, Slot};
+use bytes::Bytes;
+use glommio::channels::channel_mesh::{Receivers, Senders};
+use resp::Reply;
+use slots::SlotRanges;
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, VecDeque};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, AtomicUsize};
+use std::sync::Arc;
+use store::{Entry, ScanFilter, Shard};
+
+/// Identifies a multi-core transaction: unique per node.
+pub type TxId = u64;
+
+/// State shared by all cores of the node (immutable or atomic).
+pub struct Node {
+    pub ranges: SlotRanges,
+    pub started: std::time::Instant,
+    pub run_id: String,
+    pub next_client_id: AtomicU64,
+    pub connected_clients: AtomicUsize,
+    pub total_connections: AtomicU64,
+    pub config_file: String,
+}
+
+impl Node {
+    pub fn cores(&self) -> usize {
+        self.ranges.owners()
+    }
+
+    pub fn core_of_key(&self, key: &[u8]) -> usize {
+        self.ranges.owner_of(slots::key_slot(key))
+    }
+}
+
+/// Work one core asks another to do on its shard.
+#[derive(Debug)]
+pub enum Op {
+    /// Run a command of the table (by index) on this shard.
+    Cmd { idx: u16, argv: Vec<Bytes> },
+    /// Take the gate for the request's transaction.
+    Lock,
+    /// Release the gate.
+    Unlock,
+    DbSize,
+    Flush,
+    Keys(Bytes),
+    Scan { slot: u16, count: usize, filter: ScanFilter },
+    RandomKey,
+    /// Remove a live key and hand over its entry (cross-core RENAME).
+    Take(Bytes),
+    /// Store an entry (cross-core RENAME).
+    Put(Bytes, Entry),
+    Stats,
+    ClientList,
+    ConfigSet(String, String),
+    ResetStats,
+}
+
+/// The result of one [`Op`].
+#[derive(Debug)]
+pub enum Out {
+    Reply(Reply),
+    Count(usize),
+    Keys(Vec<Bytes>),
+    Scan(Vec<Bytes>, u16),
+    RandomKey(usize, Option<Bytes>),
+    Entry(Option<Entry>),
+    Stats(CoreStats),
+    Text(String),
+    Done,
+}
+
+impl Out {
+    pub fn into_reply(self) -> Reply {
+        match self {
+            Out::Reply(r) => r,
+            other => Reply::error(format!("ERR internal: unexpected {other:?}")),
+        }
+    }
+}
+
+/// Per-core numbers INFO adds up.
+#[derive(Debug, Default, Clone)]
+pub struct CoreStats {
+    pub core: usize,
+    pub keys: usize,
+    pub expires: usize,
+    pub hits: u64,
+    pub misses: u64,
+    pub expired: u64,
+    pub commands: u64,
+    pub clients: usize,
+    pub forwarded_out: u64,
+    pub forwarded_in: u64,
+    pub heap_bytes: i64,
+}
+
+/// What travels on the channels, batched per destination.
+#[derive(Debug)]
+pub enum Msg {
+    Req { id: u64, from: usize, tx: Option<TxId>, ops: Vec<Op> },
+    Resp { id: u64, outs: Vec<Out> },
+}
+
+pub type Batch = Vec<Msg>;
+
+/// Where the outputs of a deferred request go.
+enum Target {
+    Remote { from: usize, id: u64 },
+    Local(Rc<Slot<Vec<Out>>>),
+}
+
+struct Deferred {
+    target: Target,
+    tx: Option<TxId>,
+    ops: Vec<Op>,
+}
+
+#[derive(Default)]
+struct Gate {
+    holder: Option<TxId>,
+    waiting: VecDeque<Deferred>,
+}
+
+/// Connection-level facts CLIENT LIST reports.
+#[derive(Debug, Clone)]
+pub struct ClientInfo {
+    pub id: u64,
+    pub addr: String,
+    pub laddr: String,
+    pub name: Bytes,
+    pub lib_name: Bytes,
+    pub lib_ver: Bytes,
+    pub created: std::time::Instant,
+    pub last_active: std::time::Instant,
+    pub last_cmd: String,
+    pub resp: u8,
+}
+
+/// The per-core runtime. Lives in an `Rc` on its executor.
+pub struct Core {
+    pub id: usize,
+    pub node: Arc<Node>,
+    pub shard: RefCell<Shard>,
+    pub config: RefCell<Config>,
+    pub clients: RefCell<HashMap<u64, Rc<RefCell<ClientInfo>>>>,
+    senders: Senders<Batch>,
+    outbox: Vec<RefCell<Vec<Msg>>>,
+    outbox_ready: Vec<Signal>,
+    pending: RefCell<HashMap<u64, Rc<Slot<Vec<Out>>>>>,
+    next_id: Cell<u64>,
+    gate: RefCell<Gate>,
+    pub forwarded_out: Cell<u64>,
+    pub forwarded_in: Cell<u64>,
+    /// Commands received by this core's connections.
+    pub commands_processed: Cell<u64>,
+}
+
+impl Core {
+    pub fn new(id: usize, node: Arc<Node>, config: Config, senders: Senders<Batch>) -> Rc<Core> {
+        let n = node.cores();
+        Rc::new(Core {
+            id,
+            node,
+            shard: RefCell::new(Shard::new()),
+            config: RefCell::new(config),
+            clients: RefCell::new(HashMap::new()),
+            senders,
+            outbox: (0..n).map(|_| RefCell::new(Vec::new())).collect(),
+            outbox_ready: (0..n).map(|_| Signal::default()).collect(),
+            pending: RefCell::new(HashMap::new()),
+            next_id: Cell::new(1),
+            gate: RefCell::new(Gate::default()),
+            forwarded_out: Cell::new(0),
+            forwarded_in: Cell::new(0),
+            commands_processed: Cell::new(0),
+        })
+    }
+
+    /// Starts the tasks that move messages between this core and its peers.
+    pub fn start_mesh(self: &Rc<Core>, mut receivers: Receivers<Batch>) {
+        for (peer, stream) in receivers.streams() {
+            let core = self.clone();
+            glommio::spawn_local(async move {
+                use futures_lite::StreamExt;
+                let mut stream = stream;
+                while let Some(batch) = stream.next().await {
+                    for msg in batch {
+                        core.on_message(msg);
+                    }
+                }
+                tracing::debug!(core = core.id, peer, "mesh receiver closed");
+            })
+            .detach();
+        }
+        for peer in 0..self.node.cores() {
+            if peer == self.id {
+                continue;
+            }
+            let core = self.clone();
+            glommio::spawn_local(async move {
+                loop {
+                    core.outbox_ready[peer].wait().await;
+                    let batch = std::mem::take(&mut *core.outbox[peer].borrow_mut());
+                    if batch.is_empty() {
+                        continue;
+                    }
+                    if core.senders.send_to(peer, batch).await.is_err() {
+                        tracing::error!(core = core.id, peer, "cross-core channel closed");
+                        return;
+                    }
+                }
+            })
+            .detach();
+        }
+    }
+
+    fn push(&self, dst: usize, msg: Msg) {
+        self.outbox[dst].borrow_mut().push(msg);
+        self.outbox_ready[dst].notify();
+    }
+
+    fn on_message(&self, msg: Msg) {
+        match msg {
+            Msg::Resp { id, outs } => {
+                if let Some(slot) = self.pending.borrow_mut().remove(&id) {
+                    slot.fill(outs);
+                }
+            }
+            Msg::Req { id, from, tx, ops } => {
+                self.forwarded_in.set(self.forwarded_in.get() + 1);
+                self.submit(Deferred { target: Target::Remote { from, id }, tx, ops });
+            }
+        }
+    }
+
+    /// Whether a request of transaction `tx` may run now.
+    fn may_run(&self, tx: Option<TxId>) -> bool {
+        let g = self.gate.borrow();
+        match g.holder {
+            Some(h) => tx == Some(h),
+            None => g.waiting.is_empty(),
+        }
+    }
+
+    /// Runs a request now or queues it behind the gate.
+    fn submit(&self, d: Deferred) {
+        if self.may_run(d.tx) {
+            self.run_deferred(d);
+            self.drain();
+        } else {
+            self.gate.borrow_mut().waiting.push_back(d);
+        }
+    }
+
+    fn run_deferred(&self, d: Deferred) {
+        let outs = self.exec_ops(d.tx, d.ops);
+        match d.target {
+            Target::Remote { from, id } => self.push(from, Msg::Resp { id, outs }),
+            Target::Local(slot) => slot.fill(outs),
+        }
+    }
+
+    /// Runs queued requests while the gate is free.
+    fn drain(&self) {
+        loop {
+            let next = {
+                let mut g = self.gate.borrow_mut();
+                if g.holder.is_some() {
+                    return;
+                }
+                match g.waiting.pop_front() {
+                    Some(d) => d,
+                    None => return,
+                }
+            };
+            self.run_deferred(next);
+        }
+    }
+
+    /// Executes operations on this core's shard, synchronously.
+    fn exec_ops(&self, tx: Option<TxId>, ops: Vec<Op>) -> Vec<Out> {
+        ops.into_iter().map(|op| self.exec_op(tx, op)).collect()
+    }
+
+    fn exec_op(&self, tx: Option<TxId>, op: Op) -> Out {
+        match op {
+            Op::Lock => {
+                self.gate.borrow_mut().holder = tx;
+                Out::Done
+            }
+            Op::Unlock => {
+                self.gate.borrow_mut().holder = None;
+                Out::Done
+            }
+            Op::ConfigSet(k, v) => match self.config.borrow_mut().set(&k, &v) {
+                Ok(()) => Out::Done,
+                Err(e) => Out::Reply(Reply::error(format!("ERR {e}"))),
+            },
+            Op::Stats => Out::Stats(self.stats()),
+            Op::ResetStats => {
+                self.shard.borrow_mut().stats = Default::default();
+                self.commands_processed.set(0);
+                self.forwarded_in.set(0);
+                self.forwarded_out.set(0);
+                Out::Done
+            }
+            Op::ClientList => Out::Text(crate::admin::client_list_lines(self)),
+            op => {
+                let mut shard = self.shard.borrow_mut();
+                shard.set_now(store::unix_time_ms());
+                exec_shard_op(&mut shard, op)
+            }
+        }
+    }
+
+    /// This core's INFO numbers.
+    pub fn stats(&self) -> CoreStats {
+        let shard = self.shard.borrow();
+        CoreStats {
+            core: self.id,
+            keys: shard.len(),
+            expires: shard.volatile_len(),
+            hits: shard.stats.keyspace_hits,
+            misses: shard.stats.keyspace_misses,
+            expired: shard.stats.expired_keys,
+            commands: self.commands_processed.get(),
+            clients: self.clients.borrow().len(),
+            forwarded_out: self.forwarded_out.get(),
+            forwarded_in: self.forwarded_in.get(),
+            heap_bytes: crate::alloc::thread_allocated(),
+        }
+    }
+
+    /// Runs `ops` on core `dst` (this core or a peer) on behalf of `tx`, in
+    /// order with everything this core sent to `dst` before.
+    pub async fn call(&self, dst: usize, tx: Option<TxId>, ops: Vec<Op>) -> Vec<Out> {
+        let slot = self.call_start(dst, tx, ops);
+        match slot {
+            Ok(outs) => outs,
+            Err(slot) => slot.take().await,
+        }
+    }
+
+    /// Starts `ops` on core `dst`: Ok with the outputs when they ran at once
+    /// on this core, or the slot that will receive them.
+    pub fn call_start(&self, dst: usize, tx: Option<TxId>, ops: Vec<Op>) -> Result<Vec<Out>, Rc<Slot<Vec<Out>>>> {
+        if dst == self.id {
+            if self.may_run(tx) {
+                let outs = self.exec_ops(tx, ops);
+                self.drain();
+                return Ok(outs);
+            }
+            let slot = Rc::new(Slot::default());
+            self.submit(Deferred { target: Target::Local(slot.clone()), tx, ops });
+            return Err(slot);
+        }
+        let id = self.next_id.get();
+        self.next_id.set(id + 1);
+        let slot = Rc::new(Slot::default());
+        self.pending.borrow_mut().insert(id, slot.clone());
+        self.forwarded_out.set(self.forwarded_out.get() + 1);
+        self.push(dst, Msg::Req { id, from: self.id, tx, ops });
+        Err(slot)
+    }
+
+    /// Runs one op on every core and returns the outputs in core order.
+    pub async fn broadcast(&self, make: impl Fn() -> Op) -> Vec<Out> {
+        let started: Vec<_> = (0..self.node.cores()).map(|c| self.call_start(c, None, vec![make()])).collect();
+        let mut outs = Vec::with_capacity(started.len());
+        for s in started {
+            let mut v = match s {
+                Ok(v) => v,
+                Err(slot) => slot.take().await,
+            };
+            outs.push(v.pop().unwrap_or(Out::Done));
+        }
+        outs
+    }
+
+    /// A fresh transaction id, unique on this node.
+    pub fn new_tx(&self) -> TxId {
+        let id = self.next_id.get();
+        self.next_id.set(id + 1);
+        ((self.id as u64) << 48) | id
+    }
+
+    /// Takes the gates of `cores` (sorted, unique) for `tx`, lowest first.
+    pub async fn lock_all(&self, tx: TxId, cores: &[usize]) {
+        for &c in cores {
+            self.call(c, Some(tx), vec![Op::Lock]).await;
+        }
+    }
+
+    /// Whether nothing holds or waits for this core's gate (for background work).
+    pub fn gate_idle(&self) -> bool {
+        let g = self.gate.borrow();
+        g.holder.is_none() && g.waiting.is_empty()
+    }
+}
+
+/// Operations that only touch the shard.
+fn exec_shard_op(shard: &mut Shard, op: Op) -> Out {
+    match op {
+        Op::Cmd { idx, argv } => match commands::TABLE.get(idx as usize) {
+            Some(spec) => Out::Reply(commands::run_on_shard(spec, shard, &argv)),
+            None => Out::Reply(Reply::error("ERR internal: bad command index")),
+        },
+        Op::DbSize => Out::Count(shard.len()),
+        Op::Flush => {
+            shard.clear();
+            Out::Done
+        }
+        Op::Keys(pattern) => Out::Keys(shard.keys(&pattern)),
+        Op::Scan { slot, count, filter } => {
+            let (keys, next) = shard.scan(slot, slots::SLOT_COUNT, count, &filter);
+            Out::Scan(keys, next)
+        }
+        Op::RandomKey => Out::RandomKey(shard.len(), shard.random_key()),
+        Op::Take(key) => Out::Entry(shard.take(&key)),
+        Op::Put(key, entry) => {
+            shard.insert_entry(&key, entry);
+            Out::Done
+        }
+        Op::Lock | Op::Unlock | Op::Stats | Op::ClientList | Op::ConfigSet(..) | Op::ResetStats => Out::Done,
+    }
+}

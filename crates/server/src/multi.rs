@@ -1,0 +1,173 @@
+//! Multi-key commands whose keys live on several cores: the coordinator side
+//! of the gate protocol described in `core`.
+//!
+//! Each command takes the gates of every core it touches (lowest core first),
+//! does its reads and writes, and releases every gate with its last
+//! operation on that core. MSET, MSETNX, RENAME, RENAMENX, MGET, DEL, UNLINK,
+//! EXISTS and TOUCH thereby run as one atomic step, as they do in Redis.
+
+use crate::core::{Core, Op, Out, TxId};
+use bytes::Bytes;
+use commands::{CmdError, MultiKey};
+use resp::Reply;
+use std::collections::BTreeMap;
+
+/// Index of a command in the table, for commands the coordinator issues itself.
+fn idx(name: &[u8]) -> u16 {
+    commands::lookup_index(name).expect("command exists") as u16
+}
+
+/// Runs ops on several cores at once and waits for all of them, in core order.
+async fn fan_out(core: &Core, tx: TxId, per_core: Vec<(usize, Vec<Op>)>) -> Vec<(usize, Vec<Out>)> {
+    let started: Vec<_> = per_core.into_iter().map(|(c, ops)| (c, core.call_start(c, Some(tx), ops))).collect();
+    let mut res = Vec::with_capacity(started.len());
+    for (c, s) in started {
+        let outs = match s {
+            Ok(outs) => outs,
+            Err(slot) => slot.take().await,
+        };
+        res.push((c, outs));
+    }
+    res
+}
+
+async fn unlock_all(core: &Core, tx: TxId, cores: &[usize]) {
+    fan_out(core, tx, cores.iter().map(|&c| (c, vec![Op::Unlock])).collect()).await;
+}
+
+/// Keys (with their argument positions) grouped by owning core.
+fn group_by_core(core: &Core, argv: &[Bytes], positions: impl Iterator<Item = usize>) -> BTreeMap<usize, Vec<usize>> {
+    let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for p in positions {
+        groups.entry(core.node.core_of_key(&argv[p])).or_default().push(p);
+    }
+    groups
+}
+
+/// Runs `argv` (a command of kind `multi`, at table index `cmd`) across the
+/// cores that own its keys.
+pub async fn run(core: &Core, multi: MultiKey, cmd: u16, argv: Vec<Bytes>) -> Reply {
+    let spec = &commands::TABLE[cmd as usize];
+    let groups = group_by_core(core, &argv, spec.key_indexes(argv.len()));
+    let cores: Vec<usize> = groups.keys().copied().collect();
+    let tx = core.new_tx();
+    // Sub-command for one core: the command name and that core's arguments.
+    let sub = |positions: &[usize], width: usize| -> Vec<Bytes> {
+        let mut v = Vec::with_capacity(1 + positions.len() * width);
+        v.push(argv[0].clone());
+        for &p in positions {
+            v.extend_from_slice(&argv[p..p + width]);
+        }
+        v
+    };
+    match multi {
+        MultiKey::SumInts | MultiKey::Gather | MultiKey::Pairs => {
+            let width = if multi == MultiKey::Pairs { 2 } else { 1 };
+            if multi == MultiKey::Pairs && argv.len() % 2 == 0 {
+                return CmdError::WrongArity(spec.name.into()).into();
+            }
+            core.lock_all(tx, &cores).await;
+            let plan = groups.iter().map(|(&c, pos)| (c, vec![Op::Cmd { idx: cmd, argv: sub(pos, width) }, Op::Unlock])).collect();
+            let results = fan_out(core, tx, plan).await;
+            combine(multi, &groups, results, argv.len())
+        }
+        MultiKey::PairsNx => {
+            if argv.len() % 2 == 0 {
+                return CmdError::WrongArity(spec.name.into()).into();
+            }
+            core.lock_all(tx, &cores).await;
+            let exists = idx(b"exists");
+            let check = groups.iter().map(|(&c, pos)| (c, vec![Op::Cmd { idx: exists, argv: keys_only(&argv, pos, "exists") }])).collect();
+            let found: i64 = fan_out(core, tx, check).await.into_iter().map(|(_, outs)| int_of(outs)).sum();
+            if found > 0 {
+                unlock_all(core, tx, &cores).await;
+                return Reply::Int(0);
+            }
+            let mset = idx(b"mset");
+            let plan = groups
+                .iter()
+                .map(|(&c, pos)| {
+                    let mut a = sub(pos, 2);
+                    a[0] = Bytes::from_static(b"mset");
+                    (c, vec![Op::Cmd { idx: mset, argv: a }, Op::Unlock])
+                })
+                .collect();
+            fan_out(core, tx, plan).await;
+            Reply::Int(1)
+        }
+        MultiKey::Move { nx } => rename_across(core, tx, &argv, nx).await,
+        MultiKey::No => Reply::error("ERR internal: command cannot span cores"),
+    }
+}
+
+fn keys_only(argv: &[Bytes], positions: &[usize], name: &'static str) -> Vec<Bytes> {
+    std::iter::once(Bytes::from_static(name.as_bytes())).chain(positions.iter().map(|&p| argv[p].clone())).collect()
+}
+
+fn int_of(outs: Vec<Out>) -> i64 {
+    match outs.into_iter().next() {
+        Some(Out::Reply(Reply::Int(n))) => n,
+        _ => 0,
+    }
+}
+
+/// Puts per-core replies back together.
+fn combine(multi: MultiKey, groups: &BTreeMap<usize, Vec<usize>>, results: Vec<(usize, Vec<Out>)>, argc: usize) -> Reply {
+    let mut total = 0i64;
+    let mut gathered: Vec<Reply> = vec![Reply::Nil; argc];
+    for (c, outs) in results {
+        let reply = outs.into_iter().next().map(Out::into_reply).unwrap_or(Reply::Nil);
+        match reply {
+            Reply::Error(_) => return reply,
+            Reply::Int(n) => total += n,
+            Reply::Array(items) => {
+                for (&p, item) in groups[&c].iter().zip(items) {
+                    gathered[p] = item;
+                }
+            }
+            _ => {}
+        }
+    }
+    match multi {
+        MultiKey::SumInts => Reply::Int(total),
+        MultiKey::Gather => Reply::Array(gathered.into_iter().skip(1).collect()),
+        _ => Reply::ok(),
+    }
+}
+
+/// RENAME / RENAMENX with source and destination on different cores.
+async fn rename_across(core: &Core, tx: TxId, argv: &[Bytes], nx: bool) -> Reply {
+    let (src, dst) = (argv[1].clone(), argv[2].clone());
+    let (cs, cd) = (core.node.core_of_key(&src), core.node.core_of_key(&dst));
+    let mut cores = vec![cs, cd];
+    cores.sort_unstable();
+    core.lock_all(tx, &cores).await;
+    let exists = idx(b"exists");
+    let has_src = int_of(core.call(cs, Some(tx), vec![Op::Cmd { idx: exists, argv: vec![Bytes::from_static(b"exists"), src.clone()] }]).await);
+    if has_src == 0 {
+        unlock_all(core, tx, &cores).await;
+        return CmdError::NoSuchKey.into();
+    }
+    if nx {
+        let has_dst = int_of(core.call(cd, Some(tx), vec![Op::Cmd { idx: exists, argv: vec![Bytes::from_static(b"exists"), dst.clone()] }]).await);
+        if has_dst > 0 {
+            unlock_all(core, tx, &cores).await;
+            return Reply::Int(0);
+        }
+    }
+    let entry = match core.call(cs, Some(tx), vec![Op::Take(src), Op::Unlock]).await.into_iter().next() {
+        Some(Out::Entry(e)) => e,
+        _ => None,
+    };
+    let mut ops = Vec::with_capacity(2);
+    if let Some(e) = entry {
+        ops.push(Op::Put(dst, e));
+    }
+    ops.push(Op::Unlock);
+    core.call(cd, Some(tx), ops).await;
+    if nx {
+        Reply::Int(1)
+    } else {
+        Reply::ok()
+    }
+}
