@@ -312,27 +312,41 @@ pub fn decrby(shard: &mut Shard, argv: &[Bytes]) -> CmdResult {
 /// ```
 pub fn incrbyfloat(shard: &mut Shard, argv: &[Bytes]) -> CmdResult {
     let key = &argv[1];
-    let cur = match get_str(shard, key)? {
-        None => 0.0,
-        Some(s) => parse_f64(&s).ok_or(CmdError::NotFloat)?,
-    };
-    let delta = parse_f64(&argv[2]).ok_or(CmdError::NotFloat)?;
-    let new = cur + delta;
-    if !new.is_finite() {
-        return Err(CmdError::Other("increment would produce NaN or Infinity".into()));
-    }
-    let text = Bytes::from(format_human_float(new));
+    let cur = get_str(shard, key)?.unwrap_or_else(|| Bytes::from_static(b"0"));
+    let text = Bytes::from(add_floats(&cur, &argv[2])?);
     shard.insert_keep_ttl(key, Value::Str(text.clone()));
     Ok(Reply::Bulk(text))
 }
 
-/// Formats a float as INCRBYFLOAT stores it: plain decimal notation, no
-/// exponent, no trailing zeros (shortest form that reads back the same value).
-pub fn format_human_float(v: f64) -> String {
-    if v == 0.0 {
-        return "0".into();
+/// Adds two float strings the way INCRBYFLOAT does and formats the result.
+///
+/// Redis computes in C `long double` and prints "%.17Lf" with trailing zeros
+/// removed, so 1000.1 + 0 reads "1000.09999999999999998". A few lines of C
+/// (csrc/long_double.c) do the same arithmetic so the text matches exactly.
+pub fn add_floats(current: &[u8], incr: &[u8]) -> Result<String, CmdError> {
+    extern "C" {
+        fn redcore_ld_add(cur: *const std::ffi::c_char, incr: *const std::ffi::c_char, out: *mut u8, cap: i32) -> i32;
     }
-    format!("{v}")
+    parse_f64(current).ok_or(CmdError::NotFloat)?;
+    parse_f64(incr).ok_or(CmdError::NotFloat)?;
+    let a = std::ffi::CString::new(current).map_err(|_| CmdError::NotFloat)?;
+    let b = std::ffi::CString::new(incr).map_err(|_| CmdError::NotFloat)?;
+    let mut out = vec![0u8; 5120];
+    // SAFETY: both inputs are NUL-terminated; `out` has `cap` writable bytes.
+    let len = unsafe { redcore_ld_add(a.as_ptr(), b.as_ptr(), out.as_mut_ptr(), out.len() as i32) };
+    if len < 0 {
+        return Err(CmdError::Other("increment would produce NaN or Infinity".into()));
+    }
+    out.truncate(len as usize);
+    let mut text = String::from_utf8_lossy(&out).into_owned();
+    if text.contains('.') {
+        let trimmed = text.trim_end_matches('0').trim_end_matches('.').len();
+        text.truncate(trimmed);
+    }
+    if text == "-0" {
+        text = "0".into();
+    }
+    Ok(text)
 }
 
 /// Maps Redis-style start/end (negative counts from the end) onto `0..len`.

@@ -342,6 +342,9 @@ async fn config(core: &Core, argv: &[Bytes]) -> Reply {
             // Validate on a copy first so a bad pair changes nothing anywhere.
             let mut probe = core.config.borrow().clone();
             for (k, v) in &pairs {
+                if !probe.entries().iter().any(|(name, _)| name == k) {
+                    return Reply::error(format!("ERR Unknown option or number of arguments for CONFIG SET - '{k}'"));
+                }
                 if let Err(e) = probe.set(k, v) {
                     return Reply::error(format!("ERR CONFIG SET failed (possibly related to argument '{k}') - {e}"));
                 }

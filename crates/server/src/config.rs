@@ -144,7 +144,7 @@ impl Config {
             "maxclients" => self.maxclients = num(value)?.max(1),
             "active-expire-interval-ms" => self.active_expire_interval_ms = (num(value)? as u64).max(1),
             "log-level" | "loglevel" => self.log_level = value.to_string(),
-            _ => return Err(format!("Unknown option or number of arguments for CONFIG SET - '{key}'")),
+            _ => return Err("can't set immutable config".into()),
         }
         Ok(())
     }
