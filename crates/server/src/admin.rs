@@ -23,6 +23,11 @@ fn unknown_subcommand(sub: &[u8], cmd: &str) -> Reply {
     Reply::error(format!("ERR unknown subcommand '{}'. Try {} HELP.", String::from_utf8_lossy(sub), cmd.to_uppercase()))
 }
 
+/// Redis's arity error for a subcommand, e.g. `'client|setname'`.
+fn sub_arity(cmd: &str, sub: &[u8]) -> Reply {
+    wrong_arity(&format!("{cmd}|{}", String::from_utf8_lossy(sub).to_ascii_lowercase()))
+}
+
 fn wrong_arity(name: &str) -> Reply {
     CmdError::WrongArity(name.into()).into()
 }
@@ -222,10 +227,7 @@ async fn client(conn: &mut Conn, argv: &[Bytes]) -> Reply {
                 .map(|s| Reply::Simple(Bytes::from_static(s.as_bytes())))
                 .collect(),
         ),
-        (b"ID" | b"GETNAME" | b"SETNAME" | b"SETINFO" | b"INFO", _) => Reply::error(format!(
-            "ERR unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
-            String::from_utf8_lossy(&argv[1])
-        )),
+        (b"ID" | b"GETNAME" | b"SETNAME" | b"SETINFO" | b"INFO" | b"HELP", _) => sub_arity("client", &argv[1]),
         _ => unknown_subcommand(&argv[1], "client"),
     }
 }
@@ -310,10 +312,7 @@ fn command(argv: &[Bytes]) -> Reply {
                 .map(|s| Reply::Simple(Bytes::from_static(s.as_bytes())))
                 .collect(),
         ),
-        b"COUNT" | b"LIST" => Reply::error(format!(
-            "ERR unknown subcommand or wrong number of arguments for '{}'. Try COMMAND HELP.",
-            String::from_utf8_lossy(&argv[1])
-        )),
+        b"COUNT" | b"LIST" => sub_arity("command", &argv[1]),
         _ => unknown_subcommand(&argv[1], "command"),
     }
 }
@@ -358,10 +357,7 @@ async fn config(core: &Core, argv: &[Bytes]) -> Reply {
             core.broadcast(|| Op::ResetStats).await;
             Reply::ok()
         }
-        b"GET" | b"SET" | b"RESETSTAT" => Reply::error(format!(
-            "ERR unknown subcommand or wrong number of arguments for '{}'. Try CONFIG HELP.",
-            String::from_utf8_lossy(&argv[1])
-        )),
+        b"GET" | b"SET" | b"RESETSTAT" => sub_arity("config", &argv[1]),
         _ => unknown_subcommand(&argv[1], "config"),
     }
 }
@@ -398,14 +394,21 @@ async fn scan(core: &Core, argv: &[Bytes]) -> Reply {
     if cursor >= slots::SLOT_COUNT as u64 {
         return empty(0);
     }
-    let slot = cursor as u16;
-    let owner = core.node.ranges.owner_of(slot);
-    let outs = core.call(owner, None, vec![Op::Scan { slot, count, filter }]).await;
-    let Some(Out::Scan(keys, next)) = outs.into_iter().next() else {
-        return empty(0);
-    };
-    let next = if next >= slots::SLOT_COUNT { 0 } else { next };
-    Reply::Array(vec![bulk(next.to_string()), Reply::Array(keys.into_iter().map(Reply::Bulk).collect())])
+    // Visit core after core until COUNT keys are gathered or the keyspace ends.
+    let mut slot = cursor as u16;
+    let mut found: Vec<Reply> = Vec::new();
+    while slot < slots::SLOT_COUNT && found.len() < count {
+        let owner = core.node.ranges.owner_of(slot);
+        let end = core.node.ranges.range_of(owner).end;
+        let op = Op::Scan { slot, end, count: count - found.len(), filter: filter.clone() };
+        let Some(Out::Scan(keys, next)) = core.call(owner, None, vec![op]).await.into_iter().next() else {
+            return empty(0);
+        };
+        found.extend(keys.into_iter().map(Reply::Bulk));
+        slot = next;
+    }
+    let next = if slot >= slots::SLOT_COUNT { 0 } else { slot };
+    Reply::Array(vec![bulk(next.to_string()), Reply::Array(found)])
 }
 
 /// A random key, chosen among cores in proportion to their key counts.
@@ -492,9 +495,12 @@ fn info_section(out: &mut String, core: &Core, section: &str, stats: &[CoreStats
             let rss = crate::alloc::rss_bytes();
             write!(
                 out,
-                "# Memory\r\nused_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nmaxmemory:0\r\nmaxmemory_human:0B\r\nmaxmemory_policy:noeviction\r\nmem_fragmentation_ratio:{:.2}\r\nmem_allocator:libc\r\n",
+                "# Memory\r\nused_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nmaxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nmem_fragmentation_ratio:{:.2}\r\nmem_allocator:libc\r\n",
                 human_bytes(used as u64),
                 human_bytes(rss),
+                cfg.maxmemory,
+                human_bytes(cfg.maxmemory),
+                cfg.maxmemory_policy,
                 if used > 0 { rss as f64 / used as f64 } else { 0.0 }
             )
         }

@@ -23,10 +23,49 @@ pub struct Config {
     pub max_inline_len: usize,
     pub client_query_buffer_limit: usize,
     pub client_output_buffer_limit: usize,
+    #[serde(deserialize_with = "de_memory")]
+    pub maxmemory: u64,
+    pub maxmemory_policy: String,
     pub maxclients: usize,
     pub spin_before_park_us: u64,
     pub active_expire_interval_ms: u64,
     pub cross_core_channel_capacity: usize,
+}
+
+/// Eviction policies Redis knows.
+pub const MAXMEMORY_POLICIES: &[&str] =
+    &["noeviction", "allkeys-lru", "allkeys-lfu", "volatile-lru", "volatile-lfu", "allkeys-random", "volatile-random", "volatile-ttl"];
+
+/// Parses a memory amount as Redis does: digits and an optional unit
+/// (b, k, kb, m, mb, g, gb; case-insensitive).
+pub fn parse_memory(s: &str) -> Option<u64> {
+    let s = s.trim().to_ascii_lowercase();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let mul: u64 = match unit {
+        "" | "b" => 1,
+        "k" => 1000,
+        "kb" => 1024,
+        "m" => 1000 * 1000,
+        "mb" => 1024 * 1024,
+        "g" => 1000 * 1000 * 1000,
+        "gb" => 1024 * 1024 * 1024,
+        _ => return None,
+    };
+    num.parse::<u64>().ok()?.checked_mul(mul)
+}
+
+fn de_memory<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Mem {
+        Int(u64),
+        Text(String),
+    }
+    match Mem::deserialize(d)? {
+        Mem::Int(n) => Ok(n),
+        Mem::Text(t) => parse_memory(&t).ok_or_else(|| serde::de::Error::custom(format!("invalid memory amount '{t}'"))),
+    }
 }
 
 /// redcore-server: a Redis-compatible, thread-per-core key-value server.
@@ -92,6 +131,9 @@ impl Config {
         if let Some(l) = &cli.log_level {
             cfg.log_level = l.clone();
         }
+        if !MAXMEMORY_POLICIES.contains(&cfg.maxmemory_policy.as_str()) {
+            return Err(format!("maxmemory-policy: unknown policy '{}'", cfg.maxmemory_policy));
+        }
         if cfg.databases != 1 {
             return Err("databases: redcore serves database 0 only; set databases = 1".into());
         }
@@ -122,6 +164,8 @@ impl Config {
             ("max-inline-len", self.max_inline_len.to_string()),
             ("client-query-buffer-limit", self.client_query_buffer_limit.to_string()),
             ("client-output-buffer-limit", self.client_output_buffer_limit.to_string()),
+            ("maxmemory", self.maxmemory.to_string()),
+            ("maxmemory-policy", self.maxmemory_policy.clone()),
             ("maxclients", self.maxclients.to_string()),
             ("spin-before-park-us", self.spin_before_park_us.to_string()),
             ("active-expire-interval-ms", self.active_expire_interval_ms.to_string()),
@@ -142,6 +186,13 @@ impl Config {
             "client-query-buffer-limit" => self.client_query_buffer_limit = num(value)?.max(1024 * 1024),
             "client-output-buffer-limit" => self.client_output_buffer_limit = num(value)?,
             "maxclients" => self.maxclients = num(value)?.max(1),
+            "maxmemory" => self.maxmemory = parse_memory(value).ok_or("argument must be a memory value")?,
+            "maxmemory-policy" => {
+                if !MAXMEMORY_POLICIES.contains(&value) {
+                    return Err("argument(s) must be one of the following: ".to_string() + &MAXMEMORY_POLICIES.join(", "));
+                }
+                self.maxmemory_policy = value.to_string();
+            }
             "active-expire-interval-ms" => self.active_expire_interval_ms = (num(value)? as u64).max(1),
             "log-level" | "loglevel" => self.log_level = value.to_string(),
             _ => return Err("can't set immutable config".into()),
@@ -165,6 +216,15 @@ mod tests {
     fn unknown_key_is_named() {
         let e = Config::from_toml("prot = 1").unwrap_err();
         assert!(e.contains("unknown configuration key 'prot'"), "{e}");
+    }
+
+    #[test]
+    fn memory_units() {
+        assert_eq!(parse_memory("100mb"), Some(100 * 1024 * 1024));
+        assert_eq!(parse_memory("1k"), Some(1000));
+        assert_eq!(parse_memory("7"), Some(7));
+        assert_eq!(parse_memory("1x"), None);
+        assert_eq!(Config::from_toml("maxmemory = \"1gb\"").unwrap().maxmemory, 1 << 30);
     }
 
     #[test]

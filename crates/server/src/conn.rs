@@ -133,6 +133,9 @@ impl Conn {
     /// pipeline cannot overtake them; single-core commands are only started.
     async fn dispatch(&mut self, argv: Vec<Bytes>) -> Pending {
         let proto = self.proto;
+        if argv.is_empty() {
+            return Pending::Ready(proto, Reply::error("ERR empty command"));
+        }
         self.core.commands_processed.set(self.core.commands_processed.get() + 1);
         let Some(idx) = commands::lookup_index(&argv[0]) else {
             return Pending::Ready(proto, commands::unknown_command_error(&argv).into());
@@ -150,7 +153,8 @@ impl Conn {
         }
         if let Exec::Server = spec.exec {
             let reply = crate::admin::run(self, spec, &argv).await;
-            return Pending::Ready(proto, reply);
+            // HELLO answers in the protocol it switches to.
+            return Pending::Ready(self.proto, reply);
         }
         let node = &self.core.node;
         let mut keys = spec.key_indexes(argv.len());

@@ -66,7 +66,7 @@ pub enum Op {
     DbSize,
     Flush,
     Keys(Bytes),
-    Scan { slot: u16, count: usize, filter: ScanFilter },
+    Scan { slot: u16, end: u16, count: usize, filter: ScanFilter },
     RandomKey,
     /// Remove a live key and hand over its entry (cross-core RENAME).
     Take(Bytes),
@@ -434,8 +434,8 @@ fn exec_shard_op(shard: &mut Shard, op: Op) -> Out {
             Out::Done
         }
         Op::Keys(pattern) => Out::Keys(shard.keys(&pattern)),
-        Op::Scan { slot, count, filter } => {
-            let (keys, next) = shard.scan(slot, slots::SLOT_COUNT, count, &filter);
+        Op::Scan { slot, end, count, filter } => {
+            let (keys, next) = shard.scan(slot, end, count, &filter);
             Out::Scan(keys, next)
         }
         Op::RandomKey => Out::RandomKey(shard.len(), shard.random_key()),

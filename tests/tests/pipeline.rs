@@ -1,0 +1,122 @@
+//! Deep pipelines: 10,000 commands over many keys (spread across cores on a
+//! 2-core redcore) written at once; replies must come back complete, correct
+//! and in order.
+
+use std::io::Write;
+
+use redcore_tests::RawReply as R;
+use redcore_tests::*;
+
+const N: usize = 10_000;
+
+#[test]
+fn redis_crate_pipeline_10k() {
+    let s = Server::under_test(&["--cores", "2"]);
+    let mut c = s.conn();
+    // Interleave SETs with GETs of keys set earlier in the same pipeline.
+    let mut pipe = redis::pipe();
+    for i in 0..N / 2 {
+        pipe.cmd("SET")
+            .arg(format!("pk:{i}"))
+            .arg(format!("val-{i}"));
+        pipe.cmd("GET").arg(format!("pk:{}", i / 2));
+    }
+    let replies: Vec<redis::Value> = pipe.query(&mut c).expect("pipeline");
+    assert_eq!(replies.len(), N);
+    for i in 0..N / 2 {
+        assert_eq!(
+            replies[2 * i],
+            redis::Value::Okay,
+            "reply {} (SET pk:{i})",
+            2 * i
+        );
+        let want = format!("val-{}", i / 2).into_bytes();
+        assert_eq!(
+            replies[2 * i + 1],
+            redis::Value::BulkString(want),
+            "reply {} (GET pk:{})",
+            2 * i + 1,
+            i / 2
+        );
+    }
+    let n: i64 = q(&mut c, &["DBSIZE"]);
+    assert_eq!(n, (N / 2) as i64);
+}
+
+#[test]
+fn raw_blob_10k_in_one_write() {
+    let s = Server::under_test(&["--cores", "2"]);
+    let mut r = s.raw();
+    let mut blob = Vec::with_capacity(N * 48);
+    let mut want = Vec::with_capacity(N);
+    let mut counter = 0i64;
+    for i in 0..N {
+        match i % 4 {
+            0 => {
+                let (k, v) = (format!("rk:{i}"), format!("{i}"));
+                blob.extend(encode_cmd(&["SET", k.as_str(), v.as_str()]));
+                want.push(b"+OK\r\n".to_vec());
+            }
+            1 => {
+                let k = format!("rk:{}", i - 1);
+                blob.extend(encode_cmd(&["GET", k.as_str()]));
+                let v = format!("{}", i - 1);
+                want.push(format!("${}\r\n{}\r\n", v.len(), v).into_bytes());
+            }
+            2 => {
+                // A single hot key, incremented in order.
+                blob.extend(encode_cmd(&["INCR", "counter"]));
+                counter += 1;
+                want.push(format!(":{counter}\r\n").into_bytes());
+            }
+            _ => {
+                let k = format!("rk:missing:{i}");
+                blob.extend(encode_cmd(&["GET", k.as_str()]));
+                want.push(b"$-1\r\n".to_vec());
+            }
+        }
+    }
+    // Write from another thread so a server that applies back-pressure
+    // cannot deadlock against us while we are not reading yet.
+    let mut w = r.stream_clone();
+    let writer = std::thread::spawn(move || w.write_all(&blob));
+    for (i, want) in want.iter().enumerate() {
+        let got = r.read_raw_reply_bytes();
+        assert_eq!(
+            &got,
+            want,
+            "reply #{i}: got {:?} want {:?}",
+            String::from_utf8_lossy(&got),
+            String::from_utf8_lossy(want)
+        );
+    }
+    writer.join().unwrap().expect("write pipeline");
+    assert_reply!(
+        r.cmd_str(&["GET", "counter"]),
+        R::bulk(format!("{counter}"))
+    );
+    assert_reply!(r.cmd_str(&["DBSIZE"]), R::Int((N / 4 + 1) as i64));
+}
+
+#[test]
+fn inline_and_resp_mixed_pipeline() {
+    let s = Server::under_test(&[]);
+    let mut r = s.raw();
+    let mut blob = Vec::new();
+    for i in 0..200 {
+        if i % 2 == 0 {
+            blob.extend(format!("SET inl:{i} {i}\r\n").into_bytes());
+        } else {
+            blob.extend(encode_cmd(&["GET", &format!("inl:{}", i - 1)]));
+        }
+    }
+    r.send(&blob);
+    for i in 0..200 {
+        let got = r.read_reply();
+        if i % 2 == 0 {
+            assert_reply!(got, R::ok());
+        } else {
+            assert_reply!(got, R::bulk(format!("{}", i - 1)));
+        }
+    }
+}
