@@ -3,6 +3,7 @@
 
 use crate::args::parse_i64;
 use crate::error::{CmdError, CmdResult};
+use crate::{CommandSpec, Exec::Shard as SH, MultiKey::No};
 use crate::strings::{clamp_range, owned};
 use bytes::Bytes;
 use hashbrown::HashMap;
@@ -140,3 +141,17 @@ pub fn hdel(shard: &mut Shard, argv: &[Bytes]) -> CmdResult {
     }
     Ok(Reply::Int(removed as i64))
 }
+
+/// The list and hash commands of this module.
+#[rustfmt::skip]
+pub(crate) static COMMANDS: &[CommandSpec] = &[
+    cmd!("lpush", -3, ["write", "denyoom", "fast"], ["write", "list", "fast"], 1, 1, 1, SH(lpush), No, "list", "1.0.0", "Prepends one or more elements to a list. Creates the key if it doesn't exist."),
+    cmd!("rpush", -3, ["write", "denyoom", "fast"], ["write", "list", "fast"], 1, 1, 1, SH(rpush), No, "list", "1.0.0", "Appends one or more elements to a list. Creates the key if it doesn't exist."),
+    cmd!("llen", 2, ["readonly", "fast"], ["read", "list", "fast"], 1, 1, 1, SH(llen), No, "list", "1.0.0", "Returns the length of a list."),
+    cmd!("lrange", 4, ["readonly"], ["read", "list", "slow"], 1, 1, 1, SH(lrange), No, "list", "1.0.0", "Returns a range of elements from a list."),
+    cmd!("hset", -4, ["write", "denyoom", "fast"], ["write", "hash", "fast"], 1, 1, 1, SH(hset), No, "hash", "2.0.0", "Creates or modifies the value of a field in a hash."),
+    cmd!("hget", 3, ["readonly", "fast"], ["read", "hash", "fast"], 1, 1, 1, SH(hget), No, "hash", "2.0.0", "Returns the value of a field in a hash."),
+    cmd!("hlen", 2, ["readonly", "fast"], ["read", "hash", "fast"], 1, 1, 1, SH(hlen), No, "hash", "2.0.0", "Returns the number of fields in a hash."),
+    cmd!("hgetall", 2, ["readonly"], ["read", "hash", "slow"], 1, 1, 1, SH(hgetall), No, "hash", "2.0.0", "Returns all fields and values in a hash."),
+    cmd!("hdel", -3, ["write", "fast"], ["write", "hash", "fast"], 1, 1, 1, SH(hdel), No, "hash", "2.0.0", "Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain."),
+];

@@ -1,6 +1,6 @@
 //! The command table and the commands that run on a shard.
 //!
-//! One table ([`TABLE`]) registers every command with its arity, flags and key
+//! One table ([`table()`]) registers every command with its arity, flags and key
 //! positions. The server uses it for arity errors, `COMMAND`, and routing: the
 //! keys of a command decide which core runs it. A command whose [`Exec`] is
 //! [`Exec::Shard`] runs synchronously on the shard that owns its keys
@@ -12,6 +12,17 @@
 //! Modules: [`args`] (argument cursor, strict number parsing), [`error`]
 //! (typed errors with Redis's strings), [`strings`], [`keyspace`],
 //! [`containers`] (first list and hash commands).
+
+/// Builds a [`CommandSpec`] row; used by every command module.
+macro_rules! cmd {
+    ($name:literal, $arity:expr, [$($flag:literal),*], [$($acl:literal),*], $fk:expr, $lk:expr, $st:expr, $exec:expr, $multi:expr, $group:literal, $since:literal, $summary:literal) => {
+        CommandSpec {
+            name: $name, arity: $arity, flags: &[$($flag),*], acl: &[$($acl),*],
+            first_key: $fk, last_key: $lk, step: $st, exec: $exec, multi: $multi,
+            summary: $summary, since: $since, group: $group,
+        }
+    };
+}
 
 pub mod args;
 pub mod containers;
@@ -51,6 +62,7 @@ pub enum MultiKey {
 }
 
 /// One row of the command table.
+#[derive(Clone)]
 pub struct CommandSpec {
     /// Lower-case name.
     pub name: &'static str,
@@ -100,25 +112,14 @@ impl CommandSpec {
     }
 }
 
-macro_rules! cmd {
-    ($name:literal, $arity:expr, [$($flag:literal),*], [$($acl:literal),*], $fk:expr, $lk:expr, $st:expr, $exec:expr, $multi:expr, $group:literal, $since:literal, $summary:literal) => {
-        CommandSpec {
-            name: $name, arity: $arity, flags: &[$($flag),*], acl: &[$($acl),*],
-            first_key: $fk, last_key: $lk, step: $st, exec: $exec, multi: $multi,
-            summary: $summary, since: $since, group: $group,
-        }
-    };
-}
-
-use containers as c;
 use keyspace as k;
 use strings as s;
 use Exec::{Server as SRV, Shard as SH};
 use MultiKey::No;
 
-/// Every command redcore knows.
+/// Connection, server, string and keyspace commands.
 #[rustfmt::skip]
-pub static TABLE: &[CommandSpec] = &[
+static CORE_COMMANDS: &[CommandSpec] = &[
     // connection and server
     cmd!("ping", -1, ["fast", "sentinel"], ["fast", "connection"], 0, 0, 0, SRV, No, "connection", "1.0.0", "Returns the server's liveliness response."),
     cmd!("echo", 2, ["fast"], ["fast", "connection"], 0, 0, 0, SRV, No, "connection", "1.0.0", "Returns the given string."),
@@ -175,21 +176,21 @@ pub static TABLE: &[CommandSpec] = &[
     cmd!("expiretime", 2, ["readonly", "fast"], ["keyspace", "read", "fast"], 1, 1, 1, SH(k::expiretime), No, "generic", "7.0.0", "Returns the expiration time of a key as a Unix timestamp."),
     cmd!("pexpiretime", 2, ["readonly", "fast"], ["keyspace", "read", "fast"], 1, 1, 1, SH(k::pexpiretime), No, "generic", "7.0.0", "Returns the expiration time of a key as a Unix milliseconds timestamp."),
     cmd!("persist", 2, ["write", "fast"], ["keyspace", "write", "fast"], 1, 1, 1, SH(k::persist), No, "generic", "2.2.0", "Removes the expiration time of a key."),
-    // lists and hashes (first part of the data model)
-    cmd!("lpush", -3, ["write", "denyoom", "fast"], ["write", "list", "fast"], 1, 1, 1, SH(c::lpush), No, "list", "1.0.0", "Prepends one or more elements to a list. Creates the key if it doesn't exist."),
-    cmd!("rpush", -3, ["write", "denyoom", "fast"], ["write", "list", "fast"], 1, 1, 1, SH(c::rpush), No, "list", "1.0.0", "Appends one or more elements to a list. Creates the key if it doesn't exist."),
-    cmd!("llen", 2, ["readonly", "fast"], ["read", "list", "fast"], 1, 1, 1, SH(c::llen), No, "list", "1.0.0", "Returns the length of a list."),
-    cmd!("lrange", 4, ["readonly"], ["read", "list", "slow"], 1, 1, 1, SH(c::lrange), No, "list", "1.0.0", "Returns a range of elements from a list."),
-    cmd!("hset", -4, ["write", "denyoom", "fast"], ["write", "hash", "fast"], 1, 1, 1, SH(c::hset), No, "hash", "2.0.0", "Creates or modifies the value of a field in a hash."),
-    cmd!("hget", 3, ["readonly", "fast"], ["read", "hash", "fast"], 1, 1, 1, SH(c::hget), No, "hash", "2.0.0", "Returns the value of a field in a hash."),
-    cmd!("hlen", 2, ["readonly", "fast"], ["read", "hash", "fast"], 1, 1, 1, SH(c::hlen), No, "hash", "2.0.0", "Returns the number of fields in a hash."),
-    cmd!("hgetall", 2, ["readonly"], ["read", "hash", "slow"], 1, 1, 1, SH(c::hgetall), No, "hash", "2.0.0", "Returns all fields and values in a hash."),
-    cmd!("hdel", -3, ["write", "fast"], ["write", "hash", "fast"], 1, 1, 1, SH(c::hdel), No, "hash", "2.0.0", "Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain."),
 ];
+
+/// Every command redcore knows: the core table followed by each data type's
+/// module table. Built once; indexes into it are stable for the process.
+pub fn table() -> &'static [CommandSpec] {
+    static TABLE: std::sync::OnceLock<Vec<CommandSpec>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let parts: &[&[CommandSpec]] = &[CORE_COMMANDS, containers::COMMANDS];
+        parts.iter().flat_map(|p| p.iter().cloned()).collect()
+    })
+}
 
 /// Finds a command by name, case-insensitively.
 pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
-    lookup_index(name).map(|i| &TABLE[i])
+    lookup_index(name).map(|i| &table()[i])
 }
 
 /// Redis's reply to a command it does not know.
@@ -222,7 +223,7 @@ mod tests {
     #[test]
     fn names_are_unique_and_lowercase() {
         let mut seen = std::collections::HashSet::new();
-        for c in TABLE {
+        for c in table() {
             assert_eq!(c.name, c.name.to_ascii_lowercase());
             assert!(seen.insert(c.name), "{}", c.name);
         }
@@ -241,13 +242,13 @@ mod tests {
     }
 }
 
-/// Position of a command in [`TABLE`], case-insensitively.
+/// Position of a command in [`table()`], case-insensitively.
 pub fn lookup_index(name: &[u8]) -> Option<usize> {
     static INDEX: std::sync::OnceLock<std::collections::HashMap<&'static [u8], usize>> = std::sync::OnceLock::new();
     let mut buf = [0u8; 32];
     let lower = buf.get_mut(..name.len())?;
     lower.copy_from_slice(name);
     lower.make_ascii_lowercase();
-    let index = INDEX.get_or_init(|| TABLE.iter().enumerate().map(|(i, c)| (c.name.as_bytes(), i)).collect());
+    let index = INDEX.get_or_init(|| table().iter().enumerate().map(|(i, c)| (c.name.as_bytes(), i)).collect());
     index.get(&*lower).copied()
 }

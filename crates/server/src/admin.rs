@@ -6,7 +6,7 @@ use crate::conn::Conn;
 use crate::core::{Core, CoreStats, Op, Out};
 use bytes::Bytes;
 use commands::args::parse_i64;
-use commands::{CmdError, CommandSpec, TABLE};
+use commands::{table, CmdError, CommandSpec};
 use resp::{Protocol, Reply};
 use std::fmt::Write;
 use std::sync::atomic::Ordering;
@@ -288,22 +288,22 @@ fn command_docs(c: &CommandSpec) -> Reply {
 /// ```
 fn command(argv: &[Bytes]) -> Reply {
     if argv.len() == 1 {
-        return Reply::Array(TABLE.iter().map(command_info).collect());
+        return Reply::Array(table().iter().map(command_info).collect());
     }
     let sub = argv[1].to_ascii_uppercase();
     let names = &argv[2..];
     match sub.as_slice() {
-        b"COUNT" if names.is_empty() => Reply::Int(TABLE.len() as i64),
-        b"LIST" if names.is_empty() => Reply::Array(TABLE.iter().map(|c| bulk(c.name)).collect()),
+        b"COUNT" if names.is_empty() => Reply::Int(table().len() as i64),
+        b"LIST" if names.is_empty() => Reply::Array(table().iter().map(|c| bulk(c.name)).collect()),
         b"INFO" => {
             if names.is_empty() {
-                return Reply::Array(TABLE.iter().map(command_info).collect());
+                return Reply::Array(table().iter().map(command_info).collect());
             }
             Reply::Array(names.iter().map(|n| commands::lookup(n).map(command_info).unwrap_or(Reply::Nil)).collect())
         }
         b"DOCS" => {
             let specs: Vec<&CommandSpec> =
-                if names.is_empty() { TABLE.iter().collect() } else { names.iter().filter_map(|n| commands::lookup(n)).collect() };
+                if names.is_empty() { table().iter().collect() } else { names.iter().filter_map(|n| commands::lookup(n)).collect() };
             Reply::Map(specs.into_iter().map(|c| (bulk(c.name), command_docs(c))).collect())
         }
         b"HELP" => Reply::Array(

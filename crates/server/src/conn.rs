@@ -140,7 +140,7 @@ impl Conn {
         let Some(idx) = commands::lookup_index(&argv[0]) else {
             return Pending::Ready(proto, commands::unknown_command_error(&argv).into());
         };
-        let spec = &commands::TABLE[idx];
+        let spec = &commands::table()[idx];
         {
             let mut info = self.info.borrow_mut();
             info.last_active = Instant::now();

@@ -424,7 +424,7 @@ impl Core {
 /// Operations that only touch the shard.
 fn exec_shard_op(shard: &mut Shard, op: Op) -> Out {
     match op {
-        Op::Cmd { idx, argv } => match commands::TABLE.get(idx as usize) {
+        Op::Cmd { idx, argv } => match commands::table().get(idx as usize) {
             Some(spec) => Out::Reply(commands::run_on_shard(spec, shard, &argv)),
             None => Out::Reply(Reply::error("ERR internal: bad command index")),
         },

@@ -47,7 +47,7 @@ fn group_by_core(core: &Core, argv: &[Bytes], positions: impl Iterator<Item = us
 /// Runs `argv` (a command of kind `multi`, at table index `cmd`) across the
 /// cores that own its keys.
 pub async fn run(core: &Core, multi: MultiKey, cmd: u16, argv: Vec<Bytes>) -> Reply {
-    let spec = &commands::TABLE[cmd as usize];
+    let spec = &commands::table()[cmd as usize];
     let groups = group_by_core(core, &argv, spec.key_indexes(argv.len()));
     let cores: Vec<usize> = groups.keys().copied().collect();
     let tx = core.new_tx();
