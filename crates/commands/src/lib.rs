@@ -10,8 +10,9 @@
 //! multi-key command whose keys live on several cores.
 //!
 //! Modules: [`args`] (argument cursor, strict number parsing), [`error`]
-//! (typed errors with Redis's strings), [`strings`], [`keyspace`],
-//! [`containers`] (first list and hash commands).
+//! (typed errors with Redis's strings), one module per command family
+//! ([`strings`], [`keyspace`], [`list`], [`hash`], ...), each with its own
+//! `COMMANDS` table that [`table()`] concatenates.
 
 /// Builds a [`CommandSpec`] row; used by every command module.
 macro_rules! cmd {
@@ -25,9 +26,10 @@ macro_rules! cmd {
 }
 
 pub mod args;
-pub mod containers;
 pub mod error;
+pub mod hash;
 pub mod keyspace;
+pub mod list;
 pub mod strings;
 
 use bytes::Bytes;
@@ -183,7 +185,7 @@ static CORE_COMMANDS: &[CommandSpec] = &[
 pub fn table() -> &'static [CommandSpec] {
     static TABLE: std::sync::OnceLock<Vec<CommandSpec>> = std::sync::OnceLock::new();
     TABLE.get_or_init(|| {
-        let parts: &[&[CommandSpec]] = &[CORE_COMMANDS, containers::COMMANDS];
+        let parts: &[&[CommandSpec]] = &[CORE_COMMANDS, list::COMMANDS, hash::COMMANDS];
         parts.iter().flat_map(|p| p.iter().cloned()).collect()
     })
 }

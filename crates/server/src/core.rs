@@ -183,8 +183,8 @@ impl Core {
         let n = node.cores();
         Rc::new(Core {
             id,
+            shard: RefCell::new(Shard::with_slots(node.ranges.range_of(id))),
             node,
-            shard: RefCell::new(Shard::new()),
             config: RefCell::new(config),
             clients: RefCell::new(HashMap::new()),
             senders,

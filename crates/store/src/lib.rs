@@ -9,14 +9,18 @@
 //! - [`shard`]: the keyspace, organised per hash slot so that SCAN cursors,
 //!   per-slot counts and (later) slot migration are direct; lazy and active
 //!   expiry through an ordered expiry index.
-//! - [`value`]: the value types.
+//! - [`value`] and [`types`]: the value types, each with O(1) memory accounting.
+//! - [`evict`]: access history (LRU clock, LFU counter) and maxmemory eviction.
 //! - [`glob`]: Redis-style glob matching for KEYS, SCAN MATCH and friends.
 
+pub mod evict;
 pub mod glob;
 pub mod shard;
+pub mod types;
 pub mod value;
 
-pub use shard::{Entry, ScanFilter, Shard, ShardStats};
+pub use evict::{Access, Policy};
+pub use shard::{Entry, ScanFilter, Shard, ShardStats, ValueMut};
 pub use value::Value;
 
 /// Milliseconds since the Unix epoch, the unit of every expiry time here.

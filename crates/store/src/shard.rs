@@ -1,5 +1,6 @@
 //! The keyspace of one shard (one core).
 
+use crate::evict::Access;
 use crate::glob::glob_match;
 use crate::value::Value;
 use bytes::Bytes;
@@ -8,11 +9,29 @@ use rand::Rng;
 use slots::{key_slot, Slot, SLOT_COUNT};
 use std::collections::BTreeSet;
 
-/// A value and its expiry time (Unix ms), if any.
+/// A value, its expiry time (Unix ms) if any, and the access history the
+/// LRU/LFU eviction policies and OBJECT IDLETIME/FREQ read.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
     pub value: Value,
     pub expires_at: Option<u64>,
+    pub access: Access,
+}
+
+impl Entry {
+    pub fn new(value: Value, expires_at: Option<u64>) -> Entry {
+        Entry { value, expires_at, access: Access::default() }
+    }
+}
+
+/// Bytes one key costs besides its value: the map slot (key handle and
+/// entry), the key's own allocation and the hash table's spare room.
+pub fn key_overhead(key: &[u8]) -> usize {
+    crate::value::alloc_size(key.len()) + 96
+}
+
+fn entry_cost(key: &[u8], e: &Entry) -> usize {
+    key_overhead(key) + e.value.mem_bytes()
 }
 
 /// Counters INFO reports per shard.
@@ -21,6 +40,7 @@ pub struct ShardStats {
     pub keyspace_hits: u64,
     pub keyspace_misses: u64,
     pub expired_keys: u64,
+    pub evicted_keys: u64,
     pub commands_processed: u64,
 }
 
@@ -36,6 +56,10 @@ pub struct ScanFilter {
 pub struct Shard {
     slots: Vec<HashMap<Bytes, Entry>>,
     len: usize,
+    /// Estimated bytes held by keys and values (see [`key_overhead`]).
+    used: usize,
+    /// The slots this shard owns; eviction samples keys from them.
+    owned: std::ops::Range<Slot>,
     /// Keys with a TTL ordered by expiry time, for the active expiry cycle.
     expiry: BTreeSet<(u64, Bytes)>,
     /// The clock commands see: set once per command by [`Shard::set_now`], as a
@@ -52,9 +76,17 @@ impl Default for Shard {
 
 impl Shard {
     pub fn new() -> Shard {
+        Shard::with_slots(0..SLOT_COUNT)
+    }
+
+    /// A shard that will own `owned` (any key still works; this only guides
+    /// eviction sampling).
+    pub fn with_slots(owned: std::ops::Range<Slot>) -> Shard {
         Shard {
             slots: (0..SLOT_COUNT).map(|_| HashMap::new()).collect(),
             len: 0,
+            used: 0,
+            owned,
             expiry: BTreeSet::new(),
             now: crate::unix_time_ms(),
             stats: ShardStats::default(),
@@ -112,7 +144,10 @@ impl Shard {
         let live = self.expire_if_due(key);
         if live {
             self.stats.keyspace_hits += 1;
-            self.map(key).get(key)
+            let now = self.now;
+            let e = self.map_mut(key).get_mut(key)?;
+            e.access.touch(now);
+            Some(e)
         } else {
             self.stats.keyspace_misses += 1;
             None
@@ -128,13 +163,39 @@ impl Shard {
         }
     }
 
-    /// Mutable access to the live value of `key`. The expiry time is changed
-    /// only through [`Shard::set_expiry`] so the expiry index stays right.
-    pub fn value_mut(&mut self, key: &[u8]) -> Option<&mut Value> {
-        if self.expire_if_due(key) {
-            self.map_mut(key).get_mut(key).map(|e| &mut e.value)
-        } else {
-            None
+    /// Write access to the live value of `key`. The guard keeps the memory
+    /// accounting right and deletes the key if it leaves an empty container.
+    /// The expiry time changes only through [`Shard::set_expiry`].
+    pub fn value_mut<'a>(&'a mut self, key: &'a [u8]) -> Option<ValueMut<'a>> {
+        if !self.expire_if_due(key) {
+            return None;
+        }
+        Some(self.guard(key))
+    }
+
+    /// Write access to the value of `key`, creating it with `make` when the
+    /// key does not exist. The caller checks the type.
+    pub fn value_mut_or_insert<'a>(&'a mut self, key: &'a [u8], make: impl FnOnce() -> Value) -> ValueMut<'a> {
+        if !self.contains(key) {
+            self.insert(key, make(), None);
+        }
+        self.guard(key)
+    }
+
+    fn guard<'a>(&'a mut self, key: &'a [u8]) -> ValueMut<'a> {
+        let now = self.now;
+        let slot = key_slot(key) as usize;
+        let before = self.slots[slot].get_mut(key).map(|e| {
+            e.access.touch(now);
+            e.value.mem_bytes()
+        });
+        ValueMut {
+            map: &mut self.slots[slot],
+            key,
+            before: before.unwrap_or(0),
+            used: &mut self.used,
+            len: &mut self.len,
+            expiry: &mut self.expiry,
         }
     }
 
@@ -144,7 +205,9 @@ impl Shard {
 
     /// Stores `value` under `key` with the given expiry, replacing any old entry.
     pub fn insert(&mut self, key: &[u8], value: Value, expires_at: Option<u64>) {
-        self.insert_entry(key, Entry { value, expires_at })
+        let mut e = Entry::new(value, expires_at);
+        e.access.touch(self.now);
+        self.insert_entry(key, e)
     }
 
     /// Stores `value` under `key`, keeping the TTL of a live old entry.
@@ -161,6 +224,7 @@ impl Shard {
         if let Some(t) = entry.expires_at {
             self.expiry.insert((t, key.clone()));
         }
+        self.used += entry_cost(&key, &entry);
         self.map_mut(&key).insert(key, entry);
         self.len += 1;
     }
@@ -169,6 +233,7 @@ impl Shard {
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
         let (k, e) = self.map_mut(key).remove_entry(key)?;
         self.len -= 1;
+        self.used -= entry_cost(&k, &e).min(self.used);
         if let Some(t) = e.expires_at {
             self.expiry.remove(&(t, k));
         }
@@ -210,6 +275,12 @@ impl Shard {
         }
         self.expiry.clear();
         self.len = 0;
+        self.used = 0;
+    }
+
+    /// Estimated bytes held by this shard's keys and values.
+    pub fn used_memory(&self) -> usize {
+        self.used
     }
 
     /// Live keys matching `pattern`.
@@ -267,30 +338,50 @@ impl Shard {
 
     /// A random live key, if any.
     pub fn random_key(&mut self) -> Option<Bytes> {
-        if self.len == 0 {
-            return None;
-        }
         let now = self.now;
-        let mut rng = rand::thread_rng();
-        // Sample a few random slots first; fall back to a full walk from a random start.
-        for _ in 0..64 {
-            let m = &self.slots[rng.gen_range(0..SLOT_COUNT as usize)];
-            if m.is_empty() {
-                continue;
-            }
-            let skip = rng.gen_range(0..m.len());
-            if let Some((k, e)) = m.iter().nth(skip) {
-                if !is_expired(e, now) {
-                    return Some(k.clone());
+        for _ in 0..100 {
+            let k = self.sample_key()?;
+            match self.entry_raw(&k) {
+                Some(e) if !is_expired(e, now) => return Some(k),
+                _ => {
+                    // An expired key was drawn: reclaim it and draw again.
+                    self.expire_if_due(&k);
                 }
             }
         }
-        let start = rng.gen_range(0..SLOT_COUNT as usize);
-        (0..SLOT_COUNT as usize)
-            .map(|i| &self.slots[(start + i) % SLOT_COUNT as usize])
-            .flat_map(|m| m.iter())
-            .find(|(_, e)| !is_expired(e, now))
-            .map(|(k, _)| k.clone())
+        None
+    }
+
+    /// The slots this shard was created to own.
+    pub fn owned_slots(&self) -> std::ops::Range<Slot> {
+        self.owned.clone()
+    }
+
+    /// A random key of `slot` (expired or not).
+    pub(crate) fn random_in_slot(&self, slot: Slot) -> Option<Bytes> {
+        let m = self.slots.get(slot as usize)?;
+        if m.is_empty() {
+            return None;
+        }
+        let skip = rand::thread_rng().gen_range(0..m.len());
+        m.keys().nth(skip).cloned()
+    }
+
+    /// The entry of `key` without expiring it or touching its history.
+    pub fn entry_raw(&self, key: &[u8]) -> Option<&Entry> {
+        self.map(key).get(key)
+    }
+
+    /// The key whose expiry comes first.
+    pub(crate) fn soonest_expiring(&self) -> Option<Bytes> {
+        self.expiry.first().map(|(_, k)| k.clone())
+    }
+
+    /// A key with a TTL, drawn at a random point of the expiry order.
+    pub(crate) fn random_volatile_key(&self) -> Option<Bytes> {
+        let (lo, hi) = (self.expiry.first()?.0, self.expiry.last()?.0);
+        let t = if hi > lo { rand::thread_rng().gen_range(lo..=hi) } else { lo };
+        self.expiry.range((t, Bytes::new())..).next().or_else(|| self.expiry.last()).map(|(_, k)| k.clone())
     }
 
     /// Active expiry: reclaims up to `budget` keys whose time has come.
@@ -309,14 +400,45 @@ impl Shard {
         }
         done
     }
+}
 
-    /// Approximate bytes held by keys and values (payload plus per-entry overhead).
-    pub fn approx_memory(&self) -> usize {
-        self.slots
-            .iter()
-            .flat_map(|m| m.iter())
-            .map(|(k, e)| k.len() + e.value.approx_size() + 96)
-            .sum()
+/// Write access to one live value (see [`Shard::value_mut`]).
+pub struct ValueMut<'a> {
+    map: &'a mut HashMap<Bytes, Entry>,
+    key: &'a [u8],
+    before: usize,
+    used: &'a mut usize,
+    len: &'a mut usize,
+    expiry: &'a mut BTreeSet<(u64, Bytes)>,
+}
+
+impl std::ops::Deref for ValueMut<'_> {
+    type Target = Value;
+    fn deref(&self) -> &Value {
+        &self.map.get(self.key).expect("guarded key exists").value
+    }
+}
+
+impl std::ops::DerefMut for ValueMut<'_> {
+    fn deref_mut(&mut self) -> &mut Value {
+        &mut self.map.get_mut(self.key).expect("guarded key exists").value
+    }
+}
+
+impl Drop for ValueMut<'_> {
+    fn drop(&mut self) {
+        let Some(e) = self.map.get(self.key) else { return };
+        let after = e.value.mem_bytes();
+        *self.used = (*self.used + after).saturating_sub(self.before);
+        if e.value.is_empty_container() {
+            if let Some((k, e)) = self.map.remove_entry(self.key) {
+                *self.len -= 1;
+                *self.used = self.used.saturating_sub(key_overhead(&k) + e.value.mem_bytes());
+                if let Some(t) = e.expires_at {
+                    self.expiry.remove(&(t, k));
+                }
+            }
+        }
     }
 }
 

@@ -1,34 +1,100 @@
 //! Value types stored under a key.
+//!
+//! Every container type keeps a running count of the bytes it holds
+//! (`mem_bytes`, O(1)), so the shard's memory accounting never walks a value.
 
+use crate::types::{Hash, List, Set, ZSet};
 use bytes::Bytes;
-use hashbrown::HashMap;
-use std::collections::VecDeque;
 
-/// A stored value. Strings are binary-safe; the container types are minimal
-/// here and grow with the data-model work.
+/// Bytes a heap allocation of `n` payload bytes costs, rounded to the
+/// allocator's 16-byte size classes.
+pub fn alloc_size(n: usize) -> usize {
+    if n == 0 {
+        0
+    } else {
+        (n + 15) & !15
+    }
+}
+
+/// A stored value. Strings are binary-safe.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Str(Bytes),
-    List(VecDeque<Bytes>),
-    Hash(HashMap<Bytes, Bytes>),
+    // Containers are boxed so a string entry does not pay for their size.
+    List(Box<List>),
+    Hash(Box<Hash>),
+    Set(Box<Set>),
+    ZSet(Box<ZSet>),
 }
 
 impl Value {
+    pub fn new_list() -> Value {
+        Value::List(Box::default())
+    }
+
+    pub fn new_hash() -> Value {
+        Value::Hash(Box::default())
+    }
+
+    pub fn new_set() -> Value {
+        Value::Set(Box::default())
+    }
+
+    pub fn new_zset() -> Value {
+        Value::ZSet(Box::default())
+    }
+
     /// The name TYPE reports.
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
             Value::List(_) => "list",
             Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
-    /// Approximate heap bytes held by the value (payload only).
-    pub fn approx_size(&self) -> usize {
+    /// The name OBJECT ENCODING reports: the encoding Redis 7.0 would use for
+    /// a value of this content and size.
+    pub fn encoding(&self) -> &'static str {
         match self {
-            Value::Str(b) => b.len(),
-            Value::List(l) => l.iter().map(|e| e.len() + 32).sum(),
-            Value::Hash(h) => h.iter().map(|(k, v)| k.len() + v.len() + 64).sum(),
+            Value::Str(s) => {
+                let is_int = s.len() <= 20 && std::str::from_utf8(s).ok().and_then(|t| t.parse::<i64>().ok()).is_some_and(|n| n.to_string().as_bytes() == s.as_ref());
+                if is_int {
+                    "int"
+                } else if s.len() <= 44 {
+                    "embstr"
+                } else {
+                    "raw"
+                }
+            }
+            Value::List(l) => l.encoding(),
+            Value::Hash(h) => h.encoding(),
+            Value::Set(s) => s.encoding(),
+            Value::ZSet(z) => z.encoding(),
+        }
+    }
+
+    /// Approximate heap bytes held by the value, O(1).
+    pub fn mem_bytes(&self) -> usize {
+        match self {
+            Value::Str(b) => alloc_size(b.len()) + 32,
+            Value::List(l) => l.mem_bytes(),
+            Value::Hash(h) => h.mem_bytes(),
+            Value::Set(s) => s.mem_bytes(),
+            Value::ZSet(z) => z.mem_bytes(),
+        }
+    }
+
+    /// A container with no elements (Redis deletes such keys).
+    pub fn is_empty_container(&self) -> bool {
+        match self {
+            Value::Str(_) => false,
+            Value::List(l) => l.is_empty(),
+            Value::Hash(h) => h.is_empty(),
+            Value::Set(s) => s.is_empty(),
+            Value::ZSet(z) => z.is_empty(),
         }
     }
 }

@@ -1,0 +1,162 @@
+//! Access history and eviction under `maxmemory`.
+//!
+//! Every entry carries an [`Access`]: the time of its last access (an LRU
+//! clock in seconds) and a logarithmic access counter for LFU that decays
+//! with idle time. When a shard is over its memory budget it evicts keys
+//! chosen by the configured [`Policy`] among a few sampled candidates, the
+//! approximation Redis documents: sampling keeps eviction O(1) per key.
+
+use crate::shard::Shard;
+use rand::Rng;
+use slots::SLOT_COUNT;
+
+/// Keys looked at per eviction (Redis's maxmemory-samples default).
+pub const SAMPLES: usize = 5;
+/// LFU counter of a new key, so it is not evicted before it had a chance.
+pub const LFU_INIT: u8 = 5;
+/// LFU logarithmic factor and decay period (minutes), Redis's defaults.
+const LFU_LOG_FACTOR: f64 = 10.0;
+const LFU_DECAY_MINUTES: u64 = 1;
+
+/// Last-access time and LFU counter of one key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Access {
+    /// Seconds since the Unix epoch of the last access (wraps in 2106).
+    last: u32,
+    counter: u8,
+}
+
+impl Default for Access {
+    fn default() -> Self {
+        Access { last: 0, counter: LFU_INIT }
+    }
+}
+
+impl Access {
+    /// Records an access at `now_ms`.
+    pub fn touch(&mut self, now_ms: u64) {
+        self.counter = self.decayed(now_ms);
+        if self.counter < 255 {
+            let base = self.counter.saturating_sub(LFU_INIT) as f64;
+            let p = 1.0 / (base * LFU_LOG_FACTOR + 1.0);
+            if rand::thread_rng().gen::<f64>() < p {
+                self.counter += 1;
+            }
+        }
+        self.last = (now_ms / 1000) as u32;
+    }
+
+    /// Seconds since the last access.
+    pub fn idle_secs(&self, now_ms: u64) -> u64 {
+        ((now_ms / 1000) as u32).wrapping_sub(self.last) as u64
+    }
+
+    /// The LFU counter after decay for the idle time (OBJECT FREQ).
+    pub fn decayed(&self, now_ms: u64) -> u8 {
+        let periods = self.idle_secs(now_ms) / 60 / LFU_DECAY_MINUTES;
+        self.counter.saturating_sub(periods.min(255) as u8)
+    }
+
+    /// Sets the history from outside (RESTORE ... IDLETIME / FREQ).
+    pub fn set(&mut self, now_ms: u64, idle_secs: Option<u64>, freq: Option<u8>) {
+        if let Some(idle) = idle_secs {
+            self.last = ((now_ms / 1000).saturating_sub(idle)) as u32;
+        }
+        if let Some(f) = freq {
+            self.counter = f;
+        }
+    }
+}
+
+/// What to evict when over `maxmemory`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Policy {
+    NoEviction,
+    AllKeysLru,
+    AllKeysLfu,
+    AllKeysRandom,
+    VolatileLru,
+    VolatileLfu,
+    VolatileRandom,
+    VolatileTtl,
+}
+
+impl Policy {
+    pub fn parse(name: &str) -> Option<Policy> {
+        Some(match name {
+            "noeviction" => Policy::NoEviction,
+            "allkeys-lru" => Policy::AllKeysLru,
+            "allkeys-lfu" => Policy::AllKeysLfu,
+            "allkeys-random" => Policy::AllKeysRandom,
+            "volatile-lru" => Policy::VolatileLru,
+            "volatile-lfu" => Policy::VolatileLfu,
+            "volatile-random" => Policy::VolatileRandom,
+            "volatile-ttl" => Policy::VolatileTtl,
+            _ => return None,
+        })
+    }
+
+    fn volatile(self) -> bool {
+        matches!(self, Policy::VolatileLru | Policy::VolatileLfu | Policy::VolatileRandom | Policy::VolatileTtl)
+    }
+}
+
+impl Shard {
+    /// Evicts keys until the shard uses at most `budget` bytes. Returns
+    /// false when it cannot get there (noeviction, or nothing evictable):
+    /// the caller then refuses writes with -OOM.
+    pub fn evict_to(&mut self, budget: usize, policy: Policy) -> bool {
+        let mut rounds = 0;
+        while self.used_memory() > budget {
+            if policy == Policy::NoEviction || rounds > 100_000 {
+                return false;
+            }
+            rounds += 1;
+            let Some(victim) = self.pick_victim(policy) else { return false };
+            self.remove(&victim);
+            self.stats.evicted_keys += 1;
+        }
+        true
+    }
+
+    fn pick_victim(&mut self, policy: Policy) -> Option<bytes::Bytes> {
+        let now = self.now();
+        if policy == Policy::VolatileTtl {
+            return self.soonest_expiring();
+        }
+        let mut best: Option<(u64, bytes::Bytes)> = None;
+        for _ in 0..SAMPLES {
+            let candidate = if policy.volatile() { self.random_volatile_key() } else { self.sample_key() };
+            let Some(key) = candidate else { continue };
+            let Some(e) = self.entry_raw(&key) else { continue };
+            // Higher score = better victim.
+            let score = match policy {
+                Policy::AllKeysLru | Policy::VolatileLru => e.access.idle_secs(now),
+                Policy::AllKeysLfu | Policy::VolatileLfu => 255 - e.access.decayed(now) as u64,
+                _ => 0,
+            };
+            if best.as_ref().is_none_or(|(s, _)| score > *s) {
+                best = Some((score, key));
+            }
+        }
+        best.map(|(_, k)| k)
+    }
+
+    /// A random key of the owned slots: random slot, random entry in it;
+    /// after a run of empty slots, the next non-empty slot from a random start.
+    pub fn sample_key(&self) -> Option<bytes::Bytes> {
+        if self.is_empty() {
+            return None;
+        }
+        let owned = self.owned_slots();
+        let mut rng = rand::thread_rng();
+        for _ in 0..16 {
+            let slot = rng.gen_range(owned.clone());
+            if let Some(k) = self.random_in_slot(slot) {
+                return Some(k);
+            }
+        }
+        let start = rng.gen_range(0..SLOT_COUNT);
+        (0..SLOT_COUNT).map(|i| (start + i) % SLOT_COUNT).find_map(|s| self.random_in_slot(s))
+    }
+}
