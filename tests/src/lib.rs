@@ -12,6 +12,8 @@
 //! - `REDCORE_BIN=/path/to/redcore-server` uses that binary instead of building
 //!   it with cargo.
 
+pub mod diff;
+
 use std::collections::HashSet;
 use std::fmt;
 use std::io::{self, BufRead, BufReader, Read, Write};

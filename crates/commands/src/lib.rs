@@ -61,6 +61,12 @@ pub enum MultiKey {
     PairsNx,
     /// Move one key's entry to another key (RENAME, RENAMENX).
     Move { nx: bool },
+    /// Any other multi-key command (SMOVE, LMOVE, SUNIONSTORE, ZUNIONSTORE,
+    /// COPY...): the server takes the gates of every core involved, copies
+    /// the entries of all the keys into a scratch shard, runs the ordinary
+    /// shard op there, and writes the keys back to their owners (write
+    /// commands only). Atomic like the others, at the cost of copying values.
+    Scratch,
 }
 
 /// One row of the command table.
