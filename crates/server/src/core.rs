@@ -72,6 +72,10 @@ pub enum Op {
     Take(Bytes),
     /// Store an entry (cross-core RENAME).
     Put(Bytes, Entry),
+    /// Copies of the live entries of these keys (scratch execution).
+    Fetch(Vec<Bytes>),
+    /// Replace (Some) or delete (None) these keys (scratch write-back).
+    Store(Vec<(Bytes, Option<Entry>)>),
     Stats,
     ClientList,
     ConfigSet(String, String),
@@ -87,6 +91,7 @@ pub enum Out {
     Scan(Vec<Bytes>, u16),
     RandomKey(usize, Option<Bytes>),
     Entry(Option<Entry>),
+    Entries(Vec<Option<Entry>>),
     Stats(CoreStats),
     Text(String),
     Done,
@@ -442,6 +447,18 @@ fn exec_shard_op(shard: &mut Shard, op: Op) -> Out {
         Op::Take(key) => Out::Entry(shard.take(&key)),
         Op::Put(key, entry) => {
             shard.insert_entry(&key, entry);
+            Out::Done
+        }
+        Op::Fetch(keys) => Out::Entries(keys.iter().map(|k| shard.peek(k).cloned()).collect()),
+        Op::Store(items) => {
+            for (key, entry) in items {
+                match entry {
+                    Some(e) => shard.insert_entry(&key, e),
+                    None => {
+                        shard.remove(&key);
+                    }
+                }
+            }
             Out::Done
         }
         Op::Lock | Op::Unlock | Op::Stats | Op::ClientList | Op::ConfigSet(..) | Op::ResetStats => Out::Done,

@@ -96,6 +96,10 @@ pub async fn run(core: &Core, multi: MultiKey, cmd: u16, argv: Vec<Bytes>) -> Re
             Reply::Int(1)
         }
         MultiKey::Move { nx } => rename_across(core, tx, &argv, nx).await,
+        MultiKey::Scratch => {
+            core.lock_all(tx, &cores).await;
+            scratch(core, tx, spec, &argv, &groups).await
+        }
         MultiKey::No => Reply::error("ERR internal: command cannot span cores"),
     }
 }
@@ -170,4 +174,62 @@ async fn rename_across(core: &Core, tx: TxId, argv: &[Bytes], nx: bool) -> Reply
     } else {
         Reply::ok()
     }
+}
+
+/// Runs any multi-key command atomically across cores: copy the entries of
+/// its keys into a scratch shard, run the ordinary op there, write changed
+/// keys back to their owners. The caller holds every gate involved.
+async fn scratch(core: &Core, tx: TxId, spec: &commands::CommandSpec, argv: &[Bytes], groups: &BTreeMap<usize, Vec<usize>>) -> Reply {
+    // Each key once per core, in a stable order.
+    let keys_of = |pos: &Vec<usize>| {
+        let mut ks: Vec<Bytes> = pos.iter().map(|&p| argv[p].clone()).collect();
+        ks.sort();
+        ks.dedup();
+        ks
+    };
+    let plan = groups.iter().map(|(&c, pos)| (c, vec![Op::Fetch(keys_of(pos))])).collect();
+    let fetched = fan_out(core, tx, plan).await;
+    let mut shard = store::Shard::new();
+    shard.set_now(store::unix_time_ms());
+    let mut originals: Vec<(usize, Bytes, Option<store::Entry>)> = Vec::new();
+    for ((c, outs), pos) in fetched.into_iter().zip(groups.values()) {
+        let entries = match outs.into_iter().next() {
+            Some(Out::Entries(e)) => e,
+            _ => Vec::new(),
+        };
+        for (key, entry) in keys_of(pos).into_iter().zip(entries) {
+            if let Some(e) = &entry {
+                shard.insert_entry(&key, e.clone());
+            }
+            originals.push((c, key, entry));
+        }
+    }
+    let reply = commands::run_on_shard(spec, &mut shard, argv);
+    let mut writes: BTreeMap<usize, Vec<(Bytes, Option<store::Entry>)>> = BTreeMap::new();
+    if spec.is_write() {
+        for (c, key, before) in originals {
+            let after = shard.entry_raw(&key).cloned();
+            let same = match (&before, &after) {
+                (Some(b), Some(a)) => b.value == a.value && b.expires_at == a.expires_at,
+                (None, None) => true,
+                _ => false,
+            };
+            if !same {
+                writes.entry(c).or_default().push((key, after));
+            }
+        }
+    }
+    let plan = groups
+        .keys()
+        .map(|&c| {
+            let mut ops = Vec::with_capacity(2);
+            if let Some(w) = writes.remove(&c) {
+                ops.push(Op::Store(w));
+            }
+            ops.push(Op::Unlock);
+            (c, ops)
+        })
+        .collect();
+    fan_out(core, tx, plan).await;
+    reply
 }
