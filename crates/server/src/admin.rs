@@ -492,25 +492,28 @@ fn info_section(out: &mut String, core: &Core, section: &str, stats: &[CoreStats
         ),
         "memory" => {
             let used: i64 = stats.iter().map(|s| s.heap_bytes).sum::<i64>().max(0);
+            let dataset: usize = stats.iter().map(|s| s.dataset_bytes).sum();
             let rss = crate::alloc::rss_bytes();
             write!(
                 out,
-                "# Memory\r\nused_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nmaxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nmem_fragmentation_ratio:{:.2}\r\nmem_allocator:libc\r\n",
+                "# Memory\r\nused_memory:{used}\r\nused_memory_human:{}\r\nused_memory_dataset:{dataset}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nmaxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nmem_fragmentation_ratio:{:.2}\r\nrss_to_dataset_ratio:{:.2}\r\nmem_allocator:libc\r\n",
                 human_bytes(used as u64),
                 human_bytes(rss),
                 cfg.maxmemory,
                 human_bytes(cfg.maxmemory),
                 cfg.maxmemory_policy,
-                if used > 0 { rss as f64 / used as f64 } else { 0.0 }
+                if used > 0 { rss as f64 / used as f64 } else { 0.0 },
+                if dataset > 0 { rss as f64 / dataset as f64 } else { 0.0 }
             )
         }
         "persistence" => write!(out, "# Persistence\r\nloading:0\r\nrdb_changes_since_last_save:0\r\nrdb_bgsave_in_progress:0\r\nrdb_last_bgsave_status:ok\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\n"),
         "stats" => write!(
             out,
-            "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:0\r\nrejected_connections:0\r\nexpired_keys:{}\r\nevicted_keys:0\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:0\r\npubsub_patterns:0\r\ntotal_forwarded_commands:{}\r\n",
+            "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:0\r\nrejected_connections:0\r\nexpired_keys:{}\r\nevicted_keys:{}\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:0\r\npubsub_patterns:0\r\ntotal_forwarded_commands:{}\r\n",
             node.total_connections.load(Ordering::Relaxed),
             sum(|s| s.commands),
             sum(|s| s.expired),
+            sum(|s| s.evicted),
             sum(|s| s.hits),
             sum(|s| s.misses),
             sum(|s| s.forwarded_out),
@@ -540,7 +543,7 @@ fn info_section(out: &mut String, core: &Core, section: &str, stats: &[CoreStats
                 let range = node.ranges.range_of(s.core);
                 r = write!(
                     out,
-                    "core{}:slots={}-{},keys={},expires={},clients={},commands={},forwarded_out={},forwarded_in={},heap_bytes={}\r\n",
+                    "core{}:slots={}-{},keys={},expires={},clients={},commands={},forwarded_out={},forwarded_in={},heap_bytes={},dataset_bytes={}\r\n",
                     s.core,
                     range.start,
                     range.end - 1,
@@ -550,7 +553,8 @@ fn info_section(out: &mut String, core: &Core, section: &str, stats: &[CoreStats
                     s.commands,
                     s.forwarded_out,
                     s.forwarded_in,
-                    s.heap_bytes
+                    s.heap_bytes,
+                    s.dataset_bytes
                 );
             }
             r

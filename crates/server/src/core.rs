@@ -120,6 +120,8 @@ pub struct CoreStats {
     pub forwarded_out: u64,
     pub forwarded_in: u64,
     pub heap_bytes: i64,
+    pub dataset_bytes: usize,
+    pub evicted: u64,
 }
 
 /// What travels on the channels, batched per destination.
@@ -333,12 +335,44 @@ impl Core {
                 Out::Done
             }
             Op::ClientList => Out::Text(crate::admin::client_list_lines(self)),
+            Op::Cmd { idx, argv } => {
+                let Some(spec) = commands::table().get(idx as usize) else {
+                    return Out::Reply(Reply::error("ERR internal: bad command index"));
+                };
+                let mut shard = self.shard.borrow_mut();
+                shard.set_now(store::unix_time_ms());
+                if spec.flags.contains(&"denyoom") {
+                    if let Err(oom) = self.make_room(&mut shard, tx.is_some()) {
+                        return Out::Reply(oom);
+                    }
+                }
+                Out::Reply(commands::run_on_shard(spec, &mut shard, &argv))
+            }
             op => {
                 let mut shard = self.shard.borrow_mut();
                 shard.set_now(store::unix_time_ms());
                 exec_shard_op(&mut shard, op)
             }
         }
+    }
+
+    /// Enforces this core's share of `maxmemory` before a command that may
+    /// grow memory: evicts by policy, or answers -OOM. Inside a multi-core
+    /// transaction nothing is evicted (keys must not vanish mid-way).
+    fn make_room(&self, shard: &mut Shard, in_tx: bool) -> Result<(), Reply> {
+        let cfg = self.config.borrow();
+        if cfg.maxmemory == 0 {
+            return Ok(());
+        }
+        let budget = (cfg.maxmemory / self.node.cores() as u64) as usize;
+        if shard.used_memory() <= budget {
+            return Ok(());
+        }
+        let policy = store::Policy::parse(&cfg.maxmemory_policy).unwrap_or(store::Policy::NoEviction);
+        if !in_tx && shard.evict_to(budget, policy) {
+            return Ok(());
+        }
+        Err(Reply::error("OOM command not allowed when used memory > 'maxmemory'."))
     }
 
     /// This core's INFO numbers.
@@ -356,6 +390,8 @@ impl Core {
             forwarded_out: self.forwarded_out.get(),
             forwarded_in: self.forwarded_in.get(),
             heap_bytes: crate::alloc::thread_allocated(),
+            dataset_bytes: shard.used_memory(),
+            evicted: shard.stats.evicted_keys,
         }
     }
 
@@ -429,10 +465,6 @@ impl Core {
 /// Operations that only touch the shard.
 fn exec_shard_op(shard: &mut Shard, op: Op) -> Out {
     match op {
-        Op::Cmd { idx, argv } => match commands::table().get(idx as usize) {
-            Some(spec) => Out::Reply(commands::run_on_shard(spec, shard, &argv)),
-            None => Out::Reply(Reply::error("ERR internal: bad command index")),
-        },
         Op::DbSize => Out::Count(shard.len()),
         Op::Flush => {
             shard.clear();
@@ -461,6 +493,6 @@ fn exec_shard_op(shard: &mut Shard, op: Op) -> Out {
             }
             Out::Done
         }
-        Op::Lock | Op::Unlock | Op::Stats | Op::ClientList | Op::ConfigSet(..) | Op::ResetStats => Out::Done,
+        Op::Cmd { .. } | Op::Lock | Op::Unlock | Op::Stats | Op::ClientList | Op::ConfigSet(..) | Op::ResetStats => Out::Done,
     }
 }

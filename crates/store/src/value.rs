@@ -6,13 +6,13 @@
 use crate::types::{Hash, List, Set, ZSet};
 use bytes::Bytes;
 
-/// Bytes a heap allocation of `n` payload bytes costs, rounded to the
-/// allocator's 16-byte size classes.
+/// Bytes a heap allocation of `n` payload bytes really costs with glibc
+/// malloc: an 8-byte chunk header, 16-byte granularity, 32-byte minimum.
 pub fn alloc_size(n: usize) -> usize {
     if n == 0 {
         0
     } else {
-        (n + 15) & !15
+        ((n + 8 + 15) & !15).max(32)
     }
 }
 
