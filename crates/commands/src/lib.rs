@@ -44,6 +44,38 @@ pub type ShardOp = fn(&mut Shard, &[Bytes]) -> CmdResult;
 pub enum Exec {
     Shard(ShardOp),
     Server,
+    /// A blocking command (BLPOP...): the op tries once and answers
+    /// `Ok(None)` when it would block; the server parks the client on the
+    /// owning core and retries when one of its keys is written.
+    Blocking(BlockOp),
+}
+
+/// One attempt of a blocking command: `Ok(None)` means "nothing to serve yet".
+pub type BlockOp = fn(&mut Shard, &[Bytes]) -> Result<Option<resp::Reply>, CmdError>;
+
+/// The reply of a blocking command whose timeout expired.
+pub fn block_timeout_reply(spec: &CommandSpec) -> resp::Reply {
+    match spec.name {
+        "blmove" | "brpoplpush" => resp::Reply::Nil,
+        _ => resp::Reply::NilArray,
+    }
+}
+
+/// Where the timeout argument of a blocking command is.
+pub fn block_timeout_index(spec: &CommandSpec, argc: usize) -> usize {
+    match spec.name {
+        "blmpop" | "bzmpop" => 1,
+        _ => argc - 1,
+    }
+}
+
+/// Parses a blocking timeout (seconds, fractional allowed; 0 = forever).
+pub fn parse_block_timeout(arg: &[u8]) -> Result<Option<std::time::Duration>, CmdError> {
+    let secs = args::parse_f64(arg).filter(|v| v.is_finite()).ok_or_else(|| CmdError::Other("timeout is not a float or out of range".into()))?;
+    if secs < 0.0 {
+        return Err(CmdError::Other("timeout is negative".into()));
+    }
+    Ok(if secs == 0.0 { None } else { Some(std::time::Duration::from_secs_f64(secs.min(1e9))) })
 }
 
 /// How the server splits a command whose keys live on several cores.
@@ -220,6 +252,12 @@ pub fn run_on_shard(spec: &CommandSpec, shard: &mut Shard, argv: &[Bytes]) -> re
     shard.stats.commands_processed += 1;
     match spec.exec {
         Exec::Shard(op) => to_reply(op(shard, argv)),
+        // Where a client cannot block (inside MULTI, scripts), one attempt.
+        Exec::Blocking(op) => match op(shard, argv) {
+            Ok(Some(r)) => r,
+            Ok(None) => block_timeout_reply(spec),
+            Err(e) => e.into(),
+        },
         Exec::Server => resp::Reply::error("ERR internal routing error"),
     }
 }

@@ -486,9 +486,10 @@ fn info_section(out: &mut String, core: &Core, section: &str, stats: &[CoreStats
         }
         "clients" => write!(
             out,
-            "# Clients\r\nconnected_clients:{}\r\nmaxclients:{}\r\nblocked_clients:0\r\ntracking_clients:0\r\n",
+            "# Clients\r\nconnected_clients:{}\r\nmaxclients:{}\r\nblocked_clients:{}\r\ntracking_clients:0\r\n",
             node.connected_clients.load(Ordering::Relaxed),
-            cfg.maxclients
+            cfg.maxclients,
+            stats.iter().map(|s| s.blocked).sum::<usize>()
         ),
         "memory" => {
             let used: i64 = stats.iter().map(|s| s.heap_bytes).sum::<i64>().max(0);

@@ -85,7 +85,7 @@ impl Conn {
             while !self.quit {
                 match parser.next_command(&mut inbuf) {
                     Ok(Some(argv)) => {
-                        let p = self.dispatch(argv).await;
+                        let p = self.dispatch(argv, &stream).await;
                         pending.push(p);
                     }
                     Ok(None) => break,
@@ -131,7 +131,7 @@ impl Conn {
     /// Routes one request. Commands that span cores (and connection-level
     /// commands) complete before this returns, so later requests of the
     /// pipeline cannot overtake them; single-core commands are only started.
-    async fn dispatch(&mut self, argv: Vec<Bytes>) -> Pending {
+    async fn dispatch(&mut self, argv: Vec<Bytes>, stream: &TcpStream) -> Pending {
         let proto = self.proto;
         if argv.is_empty() {
             return Pending::Ready(proto, Reply::error("ERR empty command"));
@@ -155,6 +155,13 @@ impl Conn {
             let reply = crate::admin::run(self, spec, &argv).await;
             // HELLO answers in the protocol it switches to.
             return Pending::Ready(self.proto, reply);
+        }
+        if let Exec::Blocking(_) = spec.exec {
+            let (reply, gone) = crate::blocking::run(self, stream, idx, argv).await;
+            if gone {
+                self.quit = true;
+            }
+            return Pending::Ready(proto, reply);
         }
         let node = &self.core.node;
         let mut keys = spec.key_indexes(argv.len());

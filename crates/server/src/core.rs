@@ -76,6 +76,14 @@ pub enum Op {
     Fetch(Vec<Bytes>),
     /// Replace (Some) or delete (None) these keys (scratch write-back).
     Store(Vec<(Bytes, Option<Entry>)>),
+    /// Serve a blocking command now, or park it until one of its keys is
+    /// written (its reply then arrives later) or `Unblock`.
+    Block { wid: u64, idx: u16, argv: Vec<Bytes> },
+    /// Answer (with `Done`) as soon as one of these keys is written.
+    Watch { wid: u64, keys: Vec<Bytes> },
+    /// Release a parked `Block`/`Watch` (timeout, disconnect): it answers
+    /// its timeout reply now unless it was already served.
+    Unblock { wid: u64 },
     Stats,
     ClientList,
     ConfigSet(String, String),
@@ -122,6 +130,7 @@ pub struct CoreStats {
     pub heap_bytes: i64,
     pub dataset_bytes: usize,
     pub evicted: u64,
+    pub blocked: usize,
 }
 
 /// What travels on the channels, batched per destination.
@@ -143,6 +152,14 @@ struct Deferred {
     target: Target,
     tx: Option<TxId>,
     ops: Vec<Op>,
+}
+
+/// A client parked on this core by a blocking command.
+struct Waiter {
+    target: Target,
+    keys: Vec<Bytes>,
+    /// The command to retry (table index, argv); None for a plain `Watch`.
+    serve: Option<(u16, Vec<Bytes>)>,
 }
 
 #[derive(Default)]
@@ -177,6 +194,11 @@ pub struct Core {
     outbox: Vec<RefCell<Vec<Msg>>>,
     outbox_ready: Vec<Signal>,
     pending: RefCell<HashMap<u64, Rc<Slot<Vec<Out>>>>>,
+    waiters: RefCell<HashMap<u64, Waiter>>,
+    /// FIFO of waiter ids per key.
+    blocked_keys: RefCell<HashMap<Bytes, VecDeque<u64>>>,
+    /// Keys with waiters written since the last serve pass.
+    ready: RefCell<Vec<Bytes>>,
     next_id: Cell<u64>,
     gate: RefCell<Gate>,
     pub forwarded_out: Cell<u64>,
@@ -198,6 +220,9 @@ impl Core {
             outbox: (0..n).map(|_| RefCell::new(Vec::new())).collect(),
             outbox_ready: (0..n).map(|_| Signal::default()).collect(),
             pending: RefCell::new(HashMap::new()),
+            waiters: RefCell::new(HashMap::new()),
+            blocked_keys: RefCell::new(HashMap::new()),
+            ready: RefCell::new(Vec::new()),
             next_id: Cell::new(1),
             gate: RefCell::new(Gate::default()),
             forwarded_out: Cell::new(0),
@@ -282,16 +307,134 @@ impl Core {
         }
     }
 
-    fn run_deferred(&self, d: Deferred) {
+    fn run_deferred(&self, mut d: Deferred) {
+        if matches!(d.ops.as_slice(), [Op::Block { .. }] | [Op::Watch { .. }]) {
+            if let Some(op) = d.ops.pop() {
+                self.park(d.target, op);
+            }
+            return;
+        }
         let outs = self.exec_ops(d.tx, d.ops);
-        match d.target {
+        self.deliver(d.target, outs);
+    }
+
+    fn deliver(&self, target: Target, outs: Vec<Out>) {
+        match target {
             Target::Remote { from, id } => self.push(from, Msg::Resp { id, outs }),
             Target::Local(slot) => slot.fill(outs),
         }
     }
 
+    /// Serves a blocking command at once or parks it.
+    fn park(&self, target: Target, op: Op) {
+        let (wid, keys, serve) = match op {
+            Op::Block { wid, idx, argv } => {
+                match self.try_serve(idx, &argv) {
+                    Some(reply) => return self.deliver(target, vec![Out::Reply(reply)]),
+                    None => {
+                        let spec = &commands::table()[idx as usize];
+                        let keys = spec.key_indexes(argv.len()).map(|i| argv[i].clone()).collect();
+                        (wid, keys, Some((idx, argv)))
+                    }
+                }
+            }
+            Op::Watch { wid, keys } => (wid, keys, None),
+            _ => return,
+        };
+        let mut blocked = self.blocked_keys.borrow_mut();
+        for k in &keys {
+            let q = blocked.entry(k.clone()).or_default();
+            if !q.contains(&wid) {
+                q.push_back(wid);
+            }
+        }
+        self.waiters.borrow_mut().insert(wid, Waiter { target, keys, serve });
+    }
+
+    /// One attempt of a parked command; None while it would still block.
+    fn try_serve(&self, idx: u16, argv: &[Bytes]) -> Option<Reply> {
+        let spec = commands::table().get(idx as usize)?;
+        let commands::Exec::Blocking(op) = spec.exec else {
+            return Some(Reply::error("ERR internal: not a blocking command"));
+        };
+        let mut shard = self.shard.borrow_mut();
+        shard.set_now(store::unix_time_ms());
+        match op(&mut shard, argv) {
+            Ok(Some(r)) => {
+                drop(shard);
+                // Serving may have written other watched keys (BLMOVE's destination).
+                self.mark_ready(spec.key_indexes(argv.len()).map(|i| &argv[i]));
+                Some(r)
+            }
+            Ok(None) => None,
+            Err(e) => Some(e.into()),
+        }
+    }
+
+    fn remove_waiter(&self, wid: u64) -> Option<Waiter> {
+        let w = self.waiters.borrow_mut().remove(&wid)?;
+        let mut blocked = self.blocked_keys.borrow_mut();
+        for k in &w.keys {
+            if let Some(q) = blocked.get_mut(k) {
+                q.retain(|&x| x != wid);
+                if q.is_empty() {
+                    blocked.remove(k);
+                }
+            }
+        }
+        Some(w)
+    }
+
+    /// Notes written keys that parked clients wait for.
+    fn mark_ready<'a>(&self, keys: impl Iterator<Item = &'a Bytes>) {
+        let blocked = self.blocked_keys.borrow();
+        if blocked.is_empty() {
+            return;
+        }
+        let mut ready = self.ready.borrow_mut();
+        for k in keys {
+            if blocked.contains_key(k) && !ready.contains(k) {
+                ready.push(k.clone());
+            }
+        }
+    }
+
+    /// Serves parked clients of written keys, first parked first served.
+    fn serve_ready(&self) {
+        loop {
+            let Some(key) = self.ready.borrow_mut().pop() else { return };
+            loop {
+                let Some(wid) = self.blocked_keys.borrow().get(&key).and_then(|q| q.front().copied()) else { break };
+                let serve = self.waiters.borrow().get(&wid).map(|w| w.serve.clone());
+                let Some(serve) = serve else {
+                    self.remove_waiter(wid);
+                    continue;
+                };
+                let out = match serve {
+                    None => Out::Done,
+                    Some((idx, argv)) => match self.try_serve(idx, &argv) {
+                        Some(reply) => Out::Reply(reply),
+                        // Nothing left for this key: later waiters wait too.
+                        None => break,
+                    },
+                };
+                if let Some(w) = self.remove_waiter(wid) {
+                    self.deliver(w.target, vec![out]);
+                }
+            }
+        }
+    }
+
+    /// Clients parked by blocking commands on this core.
+    pub fn blocked_clients(&self) -> usize {
+        self.waiters.borrow().values().filter(|w| w.serve.is_some()).count()
+    }
+
     /// Runs queued requests while the gate is free.
     fn drain(&self) {
+        if self.gate.borrow().holder.is_none() && !self.ready.borrow().is_empty() {
+            self.serve_ready();
+        }
         loop {
             let next = {
                 let mut g = self.gate.borrow_mut();
@@ -346,12 +489,37 @@ impl Core {
                         return Out::Reply(oom);
                     }
                 }
-                Out::Reply(commands::run_on_shard(spec, &mut shard, &argv))
+                let reply = commands::run_on_shard(spec, &mut shard, &argv);
+                drop(shard);
+                if spec.is_write() {
+                    self.mark_ready(spec.key_indexes(argv.len()).map(|i| &argv[i]));
+                }
+                Out::Reply(reply)
             }
+            Op::Unblock { wid } => {
+                if let Some(w) = self.remove_waiter(wid) {
+                    let out = match &w.serve {
+                        Some((idx, _)) => Out::Reply(commands::block_timeout_reply(&commands::table()[*idx as usize])),
+                        None => Out::Done,
+                    };
+                    self.deliver(w.target, vec![out]);
+                }
+                Out::Done
+            }
+            Op::Block { .. } | Op::Watch { .. } => Out::Reply(Reply::error("ERR internal: blocking op in a batch")),
             op => {
-                let mut shard = self.shard.borrow_mut();
-                shard.set_now(store::unix_time_ms());
-                exec_shard_op(&mut shard, op)
+                let touched: Vec<Bytes> = match &op {
+                    Op::Put(k, _) => vec![k.clone()],
+                    Op::Store(items) => items.iter().map(|(k, _)| k.clone()).collect(),
+                    _ => Vec::new(),
+                };
+                let out = {
+                    let mut shard = self.shard.borrow_mut();
+                    shard.set_now(store::unix_time_ms());
+                    exec_shard_op(&mut shard, op)
+                };
+                self.mark_ready(touched.iter());
+                out
             }
         }
     }
@@ -392,6 +560,7 @@ impl Core {
             heap_bytes: crate::alloc::thread_allocated(),
             dataset_bytes: shard.used_memory(),
             evicted: shard.stats.evicted_keys,
+            blocked: self.blocked_clients(),
         }
     }
 
@@ -408,8 +577,9 @@ impl Core {
     /// Starts `ops` on core `dst`: Ok with the outputs when they ran at once
     /// on this core, or the slot that will receive them.
     pub fn call_start(&self, dst: usize, tx: Option<TxId>, ops: Vec<Op>) -> Result<Vec<Out>, Rc<Slot<Vec<Out>>>> {
+        let parks = matches!(ops.as_slice(), [Op::Block { .. }] | [Op::Watch { .. }]);
         if dst == self.id {
-            if self.may_run(tx) {
+            if self.may_run(tx) && !parks {
                 let outs = self.exec_ops(tx, ops);
                 self.drain();
                 return Ok(outs);
@@ -493,6 +663,6 @@ fn exec_shard_op(shard: &mut Shard, op: Op) -> Out {
             }
             Out::Done
         }
-        Op::Cmd { .. } | Op::Lock | Op::Unlock | Op::Stats | Op::ClientList | Op::ConfigSet(..) | Op::ResetStats => Out::Done,
+        _ => Out::Done,
     }
 }

@@ -13,6 +13,7 @@
 
 mod admin;
 mod alloc;
+mod blocking;
 mod config;
 mod conn;
 mod core;

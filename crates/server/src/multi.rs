@@ -98,7 +98,7 @@ pub async fn run(core: &Core, multi: MultiKey, cmd: u16, argv: Vec<Bytes>) -> Re
         MultiKey::Move { nx } => rename_across(core, tx, &argv, nx).await,
         MultiKey::Scratch => {
             core.lock_all(tx, &cores).await;
-            scratch(core, tx, spec, &argv, &groups).await
+            scratch(core, tx, spec, &argv, &groups, |shard| commands::run_on_shard(spec, shard, &argv)).await
         }
         MultiKey::No => Reply::error("ERR internal: command cannot span cores"),
     }
@@ -179,7 +179,14 @@ async fn rename_across(core: &Core, tx: TxId, argv: &[Bytes], nx: bool) -> Reply
 /// Runs any multi-key command atomically across cores: copy the entries of
 /// its keys into a scratch shard, run the ordinary op there, write changed
 /// keys back to their owners. The caller holds every gate involved.
-async fn scratch(core: &Core, tx: TxId, spec: &commands::CommandSpec, argv: &[Bytes], groups: &BTreeMap<usize, Vec<usize>>) -> Reply {
+async fn scratch<R>(
+    core: &Core,
+    tx: TxId,
+    spec: &commands::CommandSpec,
+    argv: &[Bytes],
+    groups: &BTreeMap<usize, Vec<usize>>,
+    run: impl FnOnce(&mut store::Shard) -> R,
+) -> R {
     // Each key once per core, in a stable order.
     let keys_of = |pos: &Vec<usize>| {
         let mut ks: Vec<Bytes> = pos.iter().map(|&p| argv[p].clone()).collect();
@@ -204,7 +211,7 @@ async fn scratch(core: &Core, tx: TxId, spec: &commands::CommandSpec, argv: &[By
             originals.push((c, key, entry));
         }
     }
-    let reply = commands::run_on_shard(spec, &mut shard, argv);
+    let reply = run(&mut shard);
     let mut writes: BTreeMap<usize, Vec<(Bytes, Option<store::Entry>)>> = BTreeMap::new();
     if spec.is_write() {
         for (c, key, before) in originals {
@@ -232,4 +239,28 @@ async fn scratch(core: &Core, tx: TxId, spec: &commands::CommandSpec, argv: &[By
         .collect();
     fan_out(core, tx, plan).await;
     reply
+}
+
+/// One atomic attempt of a blocking command whose keys live on several
+/// cores: Some(reply) when it could be served, None when it would block.
+pub async fn try_blocking(core: &Core, idx: u16, argv: &[Bytes]) -> Option<Reply> {
+    let spec = &commands::table()[idx as usize];
+    let commands::Exec::Blocking(op) = spec.exec else { return Some(Reply::error("ERR internal: not a blocking command")) };
+    let groups = group_by_core(core, argv, spec.key_indexes(argv.len()));
+    let cores: Vec<usize> = groups.keys().copied().collect();
+    let tx = core.new_tx();
+    core.lock_all(tx, &cores).await;
+    match scratch(core, tx, spec, argv, &groups, |shard| op(shard, argv)).await {
+        Ok(r) => r,
+        Err(e) => Some(e.into()),
+    }
+}
+
+/// Keys of `argv` grouped by owning core (table key positions).
+pub fn keys_by_core(core: &Core, spec: &commands::CommandSpec, argv: &[Bytes]) -> BTreeMap<usize, Vec<Bytes>> {
+    let mut out: BTreeMap<usize, Vec<Bytes>> = BTreeMap::new();
+    for (c, pos) in group_by_core(core, argv, spec.key_indexes(argv.len())) {
+        out.insert(c, pos.into_iter().map(|p| argv[p].clone()).collect());
+    }
+    out
 }

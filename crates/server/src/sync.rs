@@ -54,6 +54,15 @@ impl<T> Slot<T> {
         }
     }
 
+    /// Whether a value is there; otherwise wakes this task when one arrives.
+    pub fn poll_filled(&self, cx: &mut std::task::Context<'_>) -> bool {
+        if self.value.borrow().is_some() {
+            return true;
+        }
+        *self.waker.borrow_mut() = Some(cx.waker().clone());
+        false
+    }
+
     pub async fn take(&self) -> T {
         poll_fn(|cx| match self.value.borrow_mut().take() {
             Some(v) => Poll::Ready(v),

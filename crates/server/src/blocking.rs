@@ -1,0 +1,124 @@
+//! Blocking commands (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BZPOPMIN, BZPOPMAX)
+//! from the client's side.
+//!
+//! Keys on one core (always the case in cluster mode and with hash tags):
+//! the command is sent to that core as `Op::Block`. The owner serves it at
+//! once or parks the client in a per-key FIFO; every write to a key with
+//! parked clients serves them in the order they blocked, before any later
+//! command on that core runs. The reply then travels back like any
+//! forwarded reply.
+//!
+//! Keys on several cores: an atomic attempt across the cores (gates +
+//! scratch shard, as for other multi-key commands); if nothing can be
+//! served, a `Watch` on every core wakes the client at the first write to
+//! one of its keys, and it tries again.
+//!
+//! Timeout and disconnect: the client's core sends `Unblock`; the owner
+//! answers the timeout reply unless it already served the client (replies
+//! travel in order, so the served reply wins).
+
+use crate::conn::Conn;
+use crate::core::{Op, Out};
+use crate::sync::Slot;
+use bytes::Bytes;
+use commands::CmdError;
+use futures_lite::future;
+use glommio::net::TcpStream;
+use resp::Reply;
+use std::future::poll_fn;
+use std::rc::Rc;
+use std::task::Poll;
+use std::time::Instant;
+
+/// What ended a wait.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Wake {
+    Filled,
+    Timeout,
+    Gone,
+}
+
+/// Waits until one of `slots` is filled, the deadline passes, or the client
+/// hangs up.
+async fn wait(slots: &[Rc<Slot<Vec<Out>>>], deadline: Option<Instant>, stream: &TcpStream) -> Wake {
+    let filled = poll_fn(|cx| if slots.iter().any(|s| s.poll_filled(cx)) { Poll::Ready(Wake::Filled) } else { Poll::Pending });
+    let timer = async {
+        match deadline {
+            Some(d) => {
+                glommio::timer::sleep(d.saturating_duration_since(Instant::now())).await;
+                Wake::Timeout
+            }
+            None => future::pending().await,
+        }
+    };
+    let gone = async {
+        let mut b = [0u8; 1];
+        match stream.peek(&mut b).await {
+            Ok(0) | Err(_) => Wake::Gone,
+            // More requests are pipelined behind this one: they wait their turn.
+            Ok(_) => future::pending().await,
+        }
+    };
+    future::or(filled, future::or(timer, gone)).await
+}
+
+fn first_reply(outs: Vec<Out>) -> Reply {
+    outs.into_iter().next().map(Out::into_reply).unwrap_or(Reply::Nil)
+}
+
+/// Runs a blocking command for `conn`. Returns the reply and whether the
+/// client hung up while it waited.
+pub async fn run(conn: &Conn, stream: &TcpStream, idx: usize, argv: Vec<Bytes>) -> (Reply, bool) {
+    let core = &conn.core;
+    let spec = &commands::table()[idx];
+    let timeout = match commands::parse_block_timeout(&argv[commands::block_timeout_index(spec, argv.len())]) {
+        Ok(t) => t,
+        Err(e) => return (e.into(), false),
+    };
+    let deadline = timeout.map(|t| Instant::now() + t);
+    let by_core = crate::multi::keys_by_core(core, spec, &argv);
+    if by_core.is_empty() {
+        return (CmdError::Syntax.into(), false);
+    }
+    if by_core.len() == 1 {
+        let owner = *by_core.keys().next().unwrap_or(&core.id);
+        let wid = core.new_tx();
+        let slot = match core.call_start(owner, None, vec![Op::Block { wid, idx: idx as u16, argv }]) {
+            Ok(outs) => return (first_reply(outs), false),
+            Err(slot) => slot,
+        };
+        let wake = wait(std::slice::from_ref(&slot), deadline, stream).await;
+        if wake != Wake::Filled {
+            core.call(owner, None, vec![Op::Unblock { wid }]).await;
+        }
+        return (first_reply(slot.take().await), wake == Wake::Gone);
+    }
+    loop {
+        if let Some(reply) = crate::multi::try_blocking(core, idx as u16, &argv).await {
+            return (reply, false);
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return (commands::block_timeout_reply(spec), false);
+        }
+        let wid = core.new_tx();
+        let mut slots = Vec::with_capacity(by_core.len());
+        for (&c, keys) in &by_core {
+            match core.call_start(c, None, vec![Op::Watch { wid, keys: keys.clone() }]) {
+                Ok(_) => {}
+                Err(slot) => slots.push(slot),
+            }
+        }
+        let wake = wait(&slots, deadline, stream).await;
+        for &c in by_core.keys() {
+            core.call(c, None, vec![Op::Unblock { wid }]).await;
+        }
+        for slot in &slots {
+            slot.take().await;
+        }
+        match wake {
+            Wake::Filled => continue,
+            Wake::Timeout => return (commands::block_timeout_reply(spec), false),
+            Wake::Gone => return (commands::block_timeout_reply(spec), true),
+        }
+    }
+}
