@@ -21,7 +21,8 @@ const LFU_DECAY_MINUTES: u64 = 1;
 /// Last-access time and LFU counter of one key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Access {
-    /// Seconds since the Unix epoch of the last access (wraps in 2106).
+    /// Time of the last access in 10 ms units (wraps every 497 days; idle
+    /// times are differences, so only idle times that long are ambiguous).
     last: u32,
     counter: u8,
 }
@@ -43,12 +44,17 @@ impl Access {
                 self.counter += 1;
             }
         }
-        self.last = (now_ms / 1000) as u32;
+        self.last = (now_ms / 10) as u32;
     }
 
-    /// Seconds since the last access.
+    /// Milliseconds since the last access (10 ms resolution).
+    pub fn idle_ms(&self, now_ms: u64) -> u64 {
+        ((now_ms / 10) as u32).wrapping_sub(self.last) as u64 * 10
+    }
+
+    /// Seconds since the last access (OBJECT IDLETIME).
     pub fn idle_secs(&self, now_ms: u64) -> u64 {
-        ((now_ms / 1000) as u32).wrapping_sub(self.last) as u64
+        self.idle_ms(now_ms) / 1000
     }
 
     /// The LFU counter after decay for the idle time (OBJECT FREQ).
@@ -60,7 +66,7 @@ impl Access {
     /// Sets the history from outside (RESTORE ... IDLETIME / FREQ).
     pub fn set(&mut self, now_ms: u64, idle_secs: Option<u64>, freq: Option<u8>) {
         if let Some(idle) = idle_secs {
-            self.last = ((now_ms / 1000).saturating_sub(idle)) as u32;
+            self.last = (now_ms.saturating_sub(idle.saturating_mul(1000)) / 10) as u32;
         }
         if let Some(f) = freq {
             self.counter = f;
@@ -131,7 +137,7 @@ impl Shard {
             let Some(e) = self.entry_raw(&key) else { continue };
             // Higher score = better victim.
             let score = match policy {
-                Policy::AllKeysLru | Policy::VolatileLru => e.access.idle_secs(now),
+                Policy::AllKeysLru | Policy::VolatileLru => e.access.idle_ms(now),
                 Policy::AllKeysLfu | Policy::VolatileLfu => 255 - e.access.decayed(now) as u64,
                 _ => 0,
             };
