@@ -8,7 +8,6 @@
 
 use crate::shard::Shard;
 use rand::Rng;
-use slots::SLOT_COUNT;
 
 /// Keys looked at per eviction (Redis's maxmemory-samples default).
 pub const SAMPLES: usize = 5;
@@ -148,21 +147,9 @@ impl Shard {
         best.map(|(_, k)| k)
     }
 
-    /// A random key of the owned slots: random slot, random entry in it;
-    /// after a run of empty slots, the next non-empty slot from a random start.
+    /// A random key (expired or not): a random non-empty slot, then a
+    /// random key in it.
     pub fn sample_key(&self) -> Option<bytes::Bytes> {
-        if self.is_empty() {
-            return None;
-        }
-        let owned = self.owned_slots();
-        let mut rng = rand::thread_rng();
-        for _ in 0..16 {
-            let slot = rng.gen_range(owned.clone());
-            if let Some(k) = self.random_in_slot(slot) {
-                return Some(k);
-            }
-        }
-        let start = rng.gen_range(0..SLOT_COUNT);
-        (0..SLOT_COUNT).map(|i| (start + i) % SLOT_COUNT).find_map(|s| self.random_in_slot(s))
+        self.random_in_slot(self.random_nonempty_slot()?)
     }
 }

@@ -58,8 +58,12 @@ pub struct Shard {
     len: usize,
     /// Estimated bytes held by keys and values (see [`key_overhead`]).
     used: usize,
-    /// The slots this shard owns; eviction samples keys from them.
+    /// The slots this shard owns.
     owned: std::ops::Range<Slot>,
+    /// Slots holding at least one key, and each slot's index in that list
+    /// (u32::MAX when empty): O(1) random sampling however sparse the keys.
+    nonempty: Vec<Slot>,
+    nonempty_pos: Vec<u32>,
     /// Keys with a TTL ordered by expiry time, for the active expiry cycle.
     expiry: BTreeSet<(u64, Bytes)>,
     /// The clock commands see: set once per command by [`Shard::set_now`], as a
@@ -87,6 +91,8 @@ impl Shard {
             len: 0,
             used: 0,
             owned,
+            nonempty: Vec::new(),
+            nonempty_pos: vec![u32::MAX; SLOT_COUNT as usize],
             expiry: BTreeSet::new(),
             now: crate::unix_time_ms(),
             stats: ShardStats::default(),
@@ -121,9 +127,6 @@ impl Shard {
         &self.slots[key_slot(key) as usize]
     }
 
-    fn map_mut(&mut self, key: &[u8]) -> &mut HashMap<Bytes, Entry> {
-        &mut self.slots[key_slot(key) as usize]
-    }
 
     /// Reclaims `key` when it has expired. Returns whether it is (still) live.
     fn expire_if_due(&mut self, key: &[u8]) -> bool {
@@ -145,7 +148,7 @@ impl Shard {
         if live {
             self.stats.keyspace_hits += 1;
             let now = self.now;
-            let e = self.map_mut(key).get_mut(key)?;
+            let e = self.slots[key_slot(key) as usize].get_mut(key)?;
             e.access.touch(now);
             Some(e)
         } else {
@@ -190,7 +193,10 @@ impl Shard {
             e.value.mem_bytes()
         });
         ValueMut {
-            map: &mut self.slots[slot],
+            slot: slot as Slot,
+            slots: &mut self.slots,
+            nonempty: &mut self.nonempty,
+            nonempty_pos: &mut self.nonempty_pos,
             key,
             before: before.unwrap_or(0),
             used: &mut self.used,
@@ -225,13 +231,22 @@ impl Shard {
             self.expiry.insert((t, key.clone()));
         }
         self.used += entry_cost(&key, &entry);
-        self.map_mut(&key).insert(key, entry);
+        let slot = key_slot(&key);
+        self.slots[slot as usize].insert(key, entry);
         self.len += 1;
+        self.note_slot(slot);
+    }
+
+    /// Keeps the non-empty slot list right after `slot` changed.
+    fn note_slot(&mut self, slot: Slot) {
+        note_slot(&self.slots, &mut self.nonempty, &mut self.nonempty_pos, slot);
     }
 
     /// Removes `key` whether or not it has expired, returning its entry.
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
-        let (k, e) = self.map_mut(key).remove_entry(key)?;
+        let slot = key_slot(key);
+        let (k, e) = self.slots[slot as usize].remove_entry(key)?;
+        self.note_slot(slot);
         self.len -= 1;
         self.used -= entry_cost(&k, &e).min(self.used);
         if let Some(t) = e.expires_at {
@@ -273,6 +288,8 @@ impl Shard {
         for m in &mut self.slots {
             *m = HashMap::new();
         }
+        self.nonempty.clear();
+        self.nonempty_pos.iter_mut().for_each(|p| *p = u32::MAX);
         self.expiry.clear();
         self.len = 0;
         self.used = 0;
@@ -357,6 +374,14 @@ impl Shard {
         self.owned.clone()
     }
 
+    /// A random non-empty slot.
+    pub(crate) fn random_nonempty_slot(&self) -> Option<Slot> {
+        if self.nonempty.is_empty() {
+            return None;
+        }
+        Some(self.nonempty[rand::thread_rng().gen_range(0..self.nonempty.len())])
+    }
+
     /// A random key of `slot` (expired or not).
     pub(crate) fn random_in_slot(&self, slot: Slot) -> Option<Bytes> {
         let m = self.slots.get(slot as usize)?;
@@ -404,7 +429,10 @@ impl Shard {
 
 /// Write access to one live value (see [`Shard::value_mut`]).
 pub struct ValueMut<'a> {
-    map: &'a mut HashMap<Bytes, Entry>,
+    slot: Slot,
+    slots: &'a mut Vec<HashMap<Bytes, Entry>>,
+    nonempty: &'a mut Vec<Slot>,
+    nonempty_pos: &'a mut Vec<u32>,
     key: &'a [u8],
     before: usize,
     used: &'a mut usize,
@@ -415,23 +443,25 @@ pub struct ValueMut<'a> {
 impl std::ops::Deref for ValueMut<'_> {
     type Target = Value;
     fn deref(&self) -> &Value {
-        &self.map.get(self.key).expect("guarded key exists").value
+        &self.slots[self.slot as usize].get(self.key).expect("guarded key exists").value
     }
 }
 
 impl std::ops::DerefMut for ValueMut<'_> {
     fn deref_mut(&mut self) -> &mut Value {
-        &mut self.map.get_mut(self.key).expect("guarded key exists").value
+        &mut self.slots[self.slot as usize].get_mut(self.key).expect("guarded key exists").value
     }
 }
 
 impl Drop for ValueMut<'_> {
     fn drop(&mut self) {
-        let Some(e) = self.map.get(self.key) else { return };
+        let map = &mut self.slots[self.slot as usize];
+        let Some(e) = map.get(self.key) else { return };
         let after = e.value.mem_bytes();
         *self.used = (*self.used + after).saturating_sub(self.before);
         if e.value.is_empty_container() {
-            if let Some((k, e)) = self.map.remove_entry(self.key) {
+            if let Some((k, e)) = map.remove_entry(self.key) {
+                note_slot(self.slots, self.nonempty, self.nonempty_pos, self.slot);
                 *self.len -= 1;
                 *self.used = self.used.saturating_sub(key_overhead(&k) + e.value.mem_bytes());
                 if let Some(t) = e.expires_at {
@@ -439,6 +469,23 @@ impl Drop for ValueMut<'_> {
                 }
             }
         }
+    }
+}
+
+/// Adds `slot` to / removes it from the non-empty list to match its map.
+fn note_slot(slots: &[HashMap<Bytes, Entry>], nonempty: &mut Vec<Slot>, pos: &mut [u32], slot: Slot) {
+    let listed = pos[slot as usize] != u32::MAX;
+    let has_keys = !slots[slot as usize].is_empty();
+    if has_keys && !listed {
+        pos[slot as usize] = nonempty.len() as u32;
+        nonempty.push(slot);
+    } else if !has_keys && listed {
+        let i = pos[slot as usize] as usize;
+        nonempty.swap_remove(i);
+        if let Some(&moved) = nonempty.get(i) {
+            pos[moved as usize] = i as u32;
+        }
+        pos[slot as usize] = u32::MAX;
     }
 }
 
@@ -495,6 +542,42 @@ mod tests {
         assert_eq!(sh.volatile_len(), 0);
         sh.set_now(200);
         assert!(sh.contains(b"a"));
+    }
+
+    #[test]
+    fn nonempty_slots_track_inserts_removals_and_guards() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let mut sh = Shard::new();
+        for _ in 0..20_000 {
+            let key = format!("k{}", rng.gen_range(0..500));
+            match rng.gen_range(0..3) {
+                0 => sh.insert(key.as_bytes(), s("v"), None),
+                1 => {
+                    sh.remove(key.as_bytes());
+                }
+                _ => {
+                    // A container emptied through the guard disappears.
+                    let mut l = crate::types::List::new();
+                    l.push_back(Bytes::from_static(b"x"));
+                    sh.insert(key.as_bytes(), Value::List(Box::new(l)), None);
+                    if let Some(mut v) = sh.value_mut(key.as_bytes()) {
+                        if let Value::List(l) = &mut *v {
+                            l.pop_front();
+                        }
+                    }
+                }
+            }
+        }
+        let mut want: Vec<Slot> = (0..SLOT_COUNT).filter(|&s| !sh.slots[s as usize].is_empty()).collect();
+        let mut got = sh.nonempty.clone();
+        want.sort_unstable();
+        got.sort_unstable();
+        assert_eq!(got, want);
+        for (i, &slot) in sh.nonempty.iter().enumerate() {
+            assert_eq!(sh.nonempty_pos[slot as usize], i as u32);
+        }
+        assert_eq!(sh.len(), sh.slots.iter().map(|m| m.len()).sum::<usize>());
     }
 
     #[test]
