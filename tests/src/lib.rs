@@ -221,6 +221,24 @@ impl Server {
         })
     }
 
+    /// Starts redcore with its data in `data_dir`, which outlives the server
+    /// (restart tests); logs still go to the server's own temp dir.
+    pub fn redcore_on(data_dir: &Path, extra: &[&str]) -> Server {
+        let bin = redcore_bin();
+        let data_dir = data_dir.to_path_buf();
+        Self::start(Kind::Redcore, |port, _dir| {
+            let mut c = Command::new(&bin);
+            c.arg("--port")
+                .arg(port.to_string())
+                .arg("--bind")
+                .arg("127.0.0.1")
+                .arg("--dir")
+                .arg(&data_dir)
+                .args(extra);
+            c
+        })
+    }
+
     /// Starts stock `redis-server` (no persistence) + `extra`.
     pub fn redis(extra: &[&str]) -> Server {
         assert!(
@@ -402,6 +420,45 @@ impl Server {
             panic!("server does not answer PING: {e}\n{}", self.log());
         }
     }
+}
+
+/// Runs redcore on `data_dir` expecting it to refuse to start: returns its
+/// exit status and output, or an error if it is still running after `wait`.
+pub fn redcore_refuses(data_dir: &Path, extra: &[&str], wait: Duration) -> Result<(std::process::ExitStatus, String), String> {
+    let port = free_port();
+    let out = fresh_temp_dir().join("refuse.log");
+    let log = std::fs::File::create(&out).map_err(|e| e.to_string())?;
+    let log2 = log.try_clone().map_err(|e| e.to_string())?;
+    let mut child = Command::new(redcore_bin())
+        .arg("--port")
+        .arg(port.to_string())
+        .arg("--bind")
+        .arg("127.0.0.1")
+        .arg("--dir")
+        .arg(data_dir)
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(log))
+        .stderr(Stdio::from(log2))
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let deadline = Instant::now() + wait;
+    while Instant::now() < deadline {
+        if let Ok(Some(status)) = child.try_wait() {
+            let text = std::fs::read_to_string(&out).unwrap_or_default();
+            let _ = std::fs::remove_dir_all(out.parent().unwrap_or(Path::new("/nonexistent")));
+            return Ok((status, text));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    Err(format!("still running after {wait:?}: {}", std::fs::read_to_string(&out).unwrap_or_default()))
+}
+
+/// A fresh empty directory for data that must outlive one server process.
+pub fn data_dir() -> PathBuf {
+    fresh_temp_dir()
 }
 
 impl Drop for Server {

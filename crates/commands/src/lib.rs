@@ -26,11 +26,15 @@ macro_rules! cmd {
 }
 
 pub mod args;
+pub mod blocking;
 pub mod error;
+pub mod generic;
 pub mod hash;
 pub mod keyspace;
 pub mod list;
+pub mod set;
 pub mod strings;
+pub mod zset;
 
 use bytes::Bytes;
 pub use error::{to_reply, CmdError, CmdResult};
@@ -177,6 +181,10 @@ static CORE_COMMANDS: &[CommandSpec] = &[
     cmd!("scan", -2, ["readonly"], ["keyspace", "read", "slow"], 0, 0, 0, SRV, No, "generic", "2.8.0", "Iterates over the key names in the database."),
     cmd!("randomkey", 1, ["readonly"], ["keyspace", "read", "slow"], 0, 0, 0, SRV, No, "generic", "1.0.0", "Returns a random key name from the database."),
     cmd!("auth", -2, ["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"], ["fast", "connection"], 0, 0, 0, SRV, No, "connection", "1.0.0", "Authenticates the connection."),
+    cmd!("save", 1, ["admin", "noscript", "no_async_loading", "no_multi"], ["admin", "slow", "dangerous"], 0, 0, 0, SRV, No, "server", "1.0.0", "Synchronously saves the database(s) to disk."),
+    cmd!("bgsave", -1, ["admin", "noscript", "no_async_loading"], ["admin", "slow", "dangerous"], 0, 0, 0, SRV, No, "server", "1.0.0", "Asynchronously saves the database(s) to disk."),
+    cmd!("bgrewriteaof", 1, ["admin", "noscript", "no_async_loading"], ["admin", "slow", "dangerous"], 0, 0, 0, SRV, No, "server", "1.0.0", "Asynchronously rewrites the append-only file to disk."),
+    cmd!("lastsave", 1, ["loading", "stale", "fast"], ["fast", "dangerous"], 0, 0, 0, SRV, No, "server", "1.0.0", "Returns the Unix timestamp of the last successful save to disk."),
     cmd!("time", 1, ["loading", "stale", "fast"], ["fast"], 0, 0, 0, SRV, No, "server", "2.6.0", "Returns the server time."),
     // strings
     cmd!("get", 2, ["readonly", "fast"], ["read", "string", "fast"], 1, 1, 1, SH(s::get), No, "string", "1.0.0", "Returns the string value of a key."),
@@ -223,7 +231,7 @@ static CORE_COMMANDS: &[CommandSpec] = &[
 pub fn table() -> &'static [CommandSpec] {
     static TABLE: std::sync::OnceLock<Vec<CommandSpec>> = std::sync::OnceLock::new();
     TABLE.get_or_init(|| {
-        let parts: &[&[CommandSpec]] = &[CORE_COMMANDS, list::COMMANDS, hash::COMMANDS];
+        let parts: &[&[CommandSpec]] = &[CORE_COMMANDS, list::COMMANDS, hash::COMMANDS, generic::COMMANDS, blocking::COMMANDS, set::COMMANDS, zset::COMMANDS];
         parts.iter().flat_map(|p| p.iter().cloned()).collect()
     })
 }

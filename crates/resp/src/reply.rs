@@ -50,6 +50,11 @@ pub enum Reply {
     BigNumber(Bytes),
     /// Out-of-band push data. RESP2: array; RESP3 `>n`.
     Push(Vec<Reply>),
+    /// Ordered pairs such as `[member, score]` (ZRANGE WITHSCORES and
+    /// friends). RESP2: one flat array of 2n elements; RESP3: an array of n
+    /// two-element arrays (Redis 7.0 keeps an array, not a map, so clients
+    /// keep the order).
+    Pairs(Vec<(Reply, Reply)>),
 }
 
 impl PartialEq for Reply {
@@ -64,7 +69,7 @@ impl PartialEq for Reply {
             (Int(a), Int(b)) => a == b,
             (Nil, Nil) | (NilArray, NilArray) => true,
             (Array(a), Array(b)) | (Set(a), Set(b)) | (Push(a), Push(b)) => a == b,
-            (Map(a), Map(b)) => a == b,
+            (Map(a), Map(b)) | (Pairs(a), Pairs(b)) => a == b,
             (Double(a), Double(b)) => a == b || (a.is_nan() && b.is_nan()),
             (Bool(a), Bool(b)) => a == b,
             _ => false,
@@ -122,6 +127,20 @@ impl Reply {
                 for (k, v) in pairs {
                     k.encode(proto, out);
                     v.encode(proto, out);
+                }
+            }
+            Reply::Pairs(pairs) => {
+                if resp3 {
+                    put_len(out, b'*', pairs.len());
+                } else {
+                    put_len(out, b'*', pairs.len().saturating_mul(2));
+                }
+                for (a, b) in pairs {
+                    if resp3 {
+                        out.extend_from_slice(b"*2\r\n");
+                    }
+                    a.encode(proto, out);
+                    b.encode(proto, out);
                 }
             }
             Reply::Double(d) => {

@@ -84,8 +84,43 @@ pub async fn run(conn: &mut Conn, spec: &CommandSpec, argv: &[Bytes]) -> Reply {
         "scan" => scan(&core, argv).await,
         "randomkey" => randomkey(&core).await,
         "auth" => auth(argv),
+        "bgsave" | "bgrewriteaof" => {
+            if argv.len() > 2 || (argv.len() == 2 && !argv[1].eq_ignore_ascii_case(b"SCHEDULE")) {
+                return CmdError::Syntax.into();
+            }
+            let started = core.broadcast(|| Op::BgSave).await.into_iter().all(|o| matches!(o, Out::Flag(true)));
+            match (started, spec.name) {
+                (false, _) => Reply::error("ERR Background save already in progress"),
+                (true, "bgsave") => Reply::simple("Background saving started"),
+                (true, _) => Reply::simple("Background append only file rewriting started"),
+            }
+        }
+        "save" => {
+            let before = persist_stats(&core).await.iter().map(|s| s.last_save).min().unwrap_or(0);
+            if core.broadcast(|| Op::BgSave).await.into_iter().any(|o| !matches!(o, Out::Flag(true))) {
+                return Reply::error("ERR Background save already in progress");
+            }
+            // Wait (bounded) until every core has finished its snapshot.
+            for _ in 0..600_000 {
+                let st = persist_stats(&core).await;
+                if st.iter().all(|s| !s.saving) {
+                    return if st.iter().all(|s| s.last_save_ok) && st.iter().all(|s| s.last_save >= before) {
+                        Reply::ok()
+                    } else {
+                        Reply::error("ERR snapshot failed, see the server log")
+                    };
+                }
+                glommio::timer::sleep(std::time::Duration::from_millis(1)).await;
+            }
+            Reply::error("ERR snapshot did not finish in time")
+        }
+        "lastsave" => Reply::Int(persist_stats(&core).await.iter().map(|s| s.last_save).min().unwrap_or(0) as i64),
         _ => Reply::error(format!("ERR '{}' is not available", spec.name)),
     }
+}
+
+async fn persist_stats(core: &Core) -> Vec<crate::persistence::PersistStats> {
+    core.broadcast(|| Op::PersistStats).await.into_iter().filter_map(|o| if let Out::Persist(p) = o { Some(p) } else { None }).collect()
 }
 
 fn count(o: Out) -> usize {
@@ -507,7 +542,24 @@ fn info_section(out: &mut String, core: &Core, section: &str, stats: &[CoreStats
                 if dataset > 0 { rss as f64 / dataset as f64 } else { 0.0 }
             )
         }
-        "persistence" => write!(out, "# Persistence\r\nloading:0\r\nrdb_changes_since_last_save:0\r\nrdb_bgsave_in_progress:0\r\nrdb_last_bgsave_status:ok\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\n"),
+        "persistence" => {
+            let p: Vec<&crate::persistence::PersistStats> = stats.iter().map(|s| &s.persist).collect();
+            let saving = p.iter().any(|s| s.saving);
+            let aof = p.iter().any(|s| s.aof);
+            write!(
+                out,
+                "# Persistence\r\nloading:{}\r\nasync_loading:0\r\nrdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:{}\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\naof_enabled:{}\r\naof_rewrite_in_progress:{}\r\naof_last_write_status:{}\r\naof_current_size:{}\r\n",
+                node.loading() as u8,
+                p.iter().map(|s| s.changes).sum::<u64>(),
+                saving as u8,
+                p.iter().map(|s| s.last_save).min().unwrap_or(0),
+                if p.iter().all(|s| s.last_save_ok) { "ok" } else { "err" },
+                aof as u8,
+                (aof && saving) as u8,
+                if p.iter().all(|s| s.last_write_ok) { "ok" } else { "err" },
+                p.iter().map(|s| s.log_size).sum::<u64>(),
+            )
+        }
         "stats" => write!(
             out,
             "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:0\r\nrejected_connections:0\r\nexpired_keys:{}\r\nevicted_keys:{}\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:0\r\npubsub_patterns:0\r\ntotal_forwarded_commands:{}\r\n",

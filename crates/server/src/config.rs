@@ -17,6 +17,13 @@ pub struct Config {
     pub cores: usize,
     pub dir: PathBuf,
     pub log_level: String,
+    pub appendonly: bool,
+    pub appendfsync: String,
+    pub save: String,
+    pub auto_aof_rewrite_percentage: u64,
+    #[serde(deserialize_with = "de_memory")]
+    pub auto_aof_rewrite_min_size: u64,
+    pub aof_load_truncated: bool,
     pub databases: u32,
     pub proto_max_bulk_len: usize,
     pub max_multibulk_len: usize,
@@ -30,6 +37,28 @@ pub struct Config {
     pub spin_before_park_us: u64,
     pub active_expire_interval_ms: u64,
     pub cross_core_channel_capacity: usize,
+}
+
+fn parse_yes_no(s: &str) -> Result<bool, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "yes" | "true" | "1" => Ok(true),
+        "no" | "false" | "0" => Ok(false),
+        _ => Err(format!("expected yes or no, not '{s}'")),
+    }
+}
+
+/// Parses snapshot rules "seconds changes [seconds changes ...]".
+pub fn parse_save_rules(s: &str) -> Result<Vec<(u64, u64)>, String> {
+    let nums: Vec<&str> = s.split_whitespace().collect();
+    if nums.len() % 2 != 0 {
+        return Err("Invalid save parameters".into());
+    }
+    nums.chunks(2)
+        .map(|p| match (p[0].parse::<u64>(), p[1].parse::<u64>()) {
+            (Ok(a), Ok(b)) => Ok((a, b)),
+            _ => Err("Invalid save parameters".to_string()),
+        })
+        .collect()
 }
 
 /// Eviction policies Redis knows.
@@ -90,6 +119,16 @@ pub struct Cli {
     /// Log level (error, warn, info, debug, trace).
     #[arg(long)]
     pub log_level: Option<String>,
+    /// Turn the append-only log on (overrides `appendonly`).
+    #[arg(long, value_parser = parse_yes_no)]
+    pub appendonly: Option<bool>,
+    /// appendfsync: always, everysec or no.
+    #[arg(long)]
+    pub appendfsync: Option<String>,
+    /// Cut a damaged log at its first bad record instead of refusing to
+    /// start (the records after it are lost; a copy of the file is kept).
+    #[arg(long)]
+    pub repair_log: bool,
 }
 
 impl Config {
@@ -131,6 +170,16 @@ impl Config {
         if let Some(l) = &cli.log_level {
             cfg.log_level = l.clone();
         }
+        if let Some(a) = cli.appendonly {
+            cfg.appendonly = a;
+        }
+        if let Some(f) = &cli.appendfsync {
+            cfg.appendfsync = f.clone();
+        }
+        if !["always", "everysec", "no"].contains(&cfg.appendfsync.as_str()) {
+            return Err(format!("appendfsync: must be always, everysec or no, not '{}'", cfg.appendfsync));
+        }
+        parse_save_rules(&cfg.save).map_err(|e| format!("save: {e}"))?;
         if !MAXMEMORY_POLICIES.contains(&cfg.maxmemory_policy.as_str()) {
             return Err(format!("maxmemory-policy: unknown policy '{}'", cfg.maxmemory_policy));
         }
@@ -159,6 +208,12 @@ impl Config {
             ("log-level", self.log_level.clone()),
             ("loglevel", self.log_level.clone()),
             ("databases", self.databases.to_string()),
+            ("appendonly", if self.appendonly { "yes" } else { "no" }.into()),
+            ("appendfsync", self.appendfsync.clone()),
+            ("save", self.save.clone()),
+            ("auto-aof-rewrite-percentage", self.auto_aof_rewrite_percentage.to_string()),
+            ("auto-aof-rewrite-min-size", self.auto_aof_rewrite_min_size.to_string()),
+            ("aof-load-truncated", if self.aof_load_truncated { "yes" } else { "no" }.into()),
             ("proto-max-bulk-len", self.proto_max_bulk_len.to_string()),
             ("max-multibulk-len", self.max_multibulk_len.to_string()),
             ("max-inline-len", self.max_inline_len.to_string()),
@@ -170,9 +225,6 @@ impl Config {
             ("spin-before-park-us", self.spin_before_park_us.to_string()),
             ("active-expire-interval-ms", self.active_expire_interval_ms.to_string()),
             ("cross-core-channel-capacity", self.cross_core_channel_capacity.to_string()),
-            // Read by redis-benchmark and other tools; redcore has no persistence yet.
-            ("save", String::new()),
-            ("appendonly", "no".into()),
         ]
     }
 
@@ -195,6 +247,18 @@ impl Config {
             }
             "active-expire-interval-ms" => self.active_expire_interval_ms = (num(value)? as u64).max(1),
             "log-level" | "loglevel" => self.log_level = value.to_string(),
+            "appendfsync" => {
+                if !["always", "everysec", "no"].contains(&value) {
+                    return Err("argument(s) must be one of the following: always, everysec, no".into());
+                }
+                self.appendfsync = value.to_string();
+            }
+            "save" => {
+                parse_save_rules(value)?;
+                self.save = value.to_string();
+            }
+            "auto-aof-rewrite-percentage" => self.auto_aof_rewrite_percentage = num(value)? as u64,
+            "auto-aof-rewrite-min-size" => self.auto_aof_rewrite_min_size = parse_memory(value).ok_or("argument must be a memory value")?,
             _ => return Err("can't set immutable config".into()),
         }
         Ok(())

@@ -151,6 +151,9 @@ impl Conn {
         if !spec.arity_ok(argv.len()) {
             return Pending::Ready(proto, CmdError::WrongArity(spec.name.to_string()).into());
         }
+        if self.core.node.loading() && !spec.flags.contains(&"loading") {
+            return Pending::Ready(proto, Reply::error("LOADING Redis is loading the dataset in memory"));
+        }
         if let Exec::Server = spec.exec {
             let reply = crate::admin::run(self, spec, &argv).await;
             // HELLO answers in the protocol it switches to.

@@ -42,11 +42,20 @@ pub struct Node {
     pub connected_clients: AtomicUsize,
     pub total_connections: AtomicU64,
     pub config_file: String,
+    /// Cores still loading their data (commands get -LOADING meanwhile).
+    pub loading_cores: AtomicUsize,
+    /// Cores whose data is loaded and written under the current layout.
+    pub persist_ready: AtomicUsize,
+    pub layout_committed: std::sync::atomic::AtomicBool,
 }
 
 impl Node {
     pub fn cores(&self) -> usize {
         self.ranges.owners()
+    }
+
+    pub fn loading(&self) -> bool {
+        self.loading_cores.load(std::sync::atomic::Ordering::Relaxed) > 0
     }
 
     pub fn core_of_key(&self, key: &[u8]) -> usize {
@@ -84,6 +93,9 @@ pub enum Op {
     /// Release a parked `Block`/`Watch` (timeout, disconnect): it answers
     /// its timeout reply now unless it was already served.
     Unblock { wid: u64 },
+    /// Start a background snapshot (and log switch) on this core.
+    BgSave,
+    PersistStats,
     Stats,
     ClientList,
     ConfigSet(String, String),
@@ -101,6 +113,8 @@ pub enum Out {
     Entry(Option<Entry>),
     Entries(Vec<Option<Entry>>),
     Stats(CoreStats),
+    Persist(crate::persistence::PersistStats),
+    Flag(bool),
     Text(String),
     Done,
 }
@@ -131,6 +145,7 @@ pub struct CoreStats {
     pub dataset_bytes: usize,
     pub evicted: u64,
     pub blocked: usize,
+    pub persist: crate::persistence::PersistStats,
 }
 
 /// What travels on the channels, batched per destination.
@@ -143,7 +158,7 @@ pub enum Msg {
 pub type Batch = Vec<Msg>;
 
 /// Where the outputs of a deferred request go.
-enum Target {
+pub(crate) enum Target {
     Remote { from: usize, id: u64 },
     Local(Rc<Slot<Vec<Out>>>),
 }
@@ -205,12 +220,17 @@ pub struct Core {
     pub forwarded_in: Cell<u64>,
     /// Commands received by this core's connections.
     pub commands_processed: Cell<u64>,
+    pub persist: crate::persistence::Persist,
+    /// Replies waiting for the log fsync that makes their writes durable.
+    held: RefCell<Vec<(Target, Vec<Out>)>>,
+    /// Weak self, for ops that start tasks (BGSAVE).
+    me: RefCell<std::rc::Weak<Core>>,
 }
 
 impl Core {
-    pub fn new(id: usize, node: Arc<Node>, config: Config, senders: Senders<Batch>) -> Rc<Core> {
+    pub fn new(id: usize, node: Arc<Node>, config: Config, senders: Senders<Batch>, persist: crate::persistence::Persist) -> Rc<Core> {
         let n = node.cores();
-        Rc::new(Core {
+        let core = Rc::new(Core {
             id,
             shard: RefCell::new(Shard::with_slots(node.ranges.range_of(id))),
             node,
@@ -228,7 +248,48 @@ impl Core {
             forwarded_out: Cell::new(0),
             forwarded_in: Cell::new(0),
             commands_processed: Cell::new(0),
-        })
+            persist,
+            held: RefCell::new(Vec::new()),
+            me: RefCell::new(std::rc::Weak::new()),
+        });
+        *core.me.borrow_mut() = Rc::downgrade(&core);
+        core
+    }
+
+    /// Takes the replies waiting for durability (the log writer calls this
+    /// when it takes the records they depend on).
+    pub(crate) fn take_held(&self) -> Vec<(Target, Vec<Out>)> {
+        std::mem::take(&mut *self.held.borrow_mut())
+    }
+
+    /// Sends held replies once their records are durable; an error instead
+    /// when the log could not be written.
+    pub(crate) fn release_held(&self, held: Vec<(Target, Vec<Out>)>, ok: bool) {
+        for (target, outs) in held {
+            let outs = if ok {
+                outs
+            } else {
+                outs.into_iter().map(|_| Out::Reply(Reply::error("ERR the append-only log could not be written; the command ran but is not durable"))).collect()
+            };
+            self.deliver(target, outs);
+        }
+    }
+
+    /// Whether outputs produced after `appended_before` records must wait for an fsync.
+    fn must_hold(&self, appended_before: u64) -> bool {
+        self.persist.aof_enabled()
+            && self.persist.appended() > appended_before
+            && crate::persistence::Fsync::parse(&self.config.borrow().appendfsync) == crate::persistence::Fsync::Always
+    }
+
+    /// Delivers outputs, or holds them for the fsync of the records they logged.
+    fn finish(&self, target: Target, outs: Vec<Out>, appended_before: u64) {
+        if self.must_hold(appended_before) {
+            self.held.borrow_mut().push((target, outs));
+            self.persist.wake_writer();
+        } else {
+            self.deliver(target, outs);
+        }
     }
 
     /// Starts the tasks that move messages between this core and its peers.
@@ -314,8 +375,9 @@ impl Core {
             }
             return;
         }
+        let before = self.persist.appended();
         let outs = self.exec_ops(d.tx, d.ops);
-        self.deliver(d.target, outs);
+        self.finish(d.target, outs, before);
     }
 
     fn deliver(&self, target: Target, outs: Vec<Out>) {
@@ -329,8 +391,9 @@ impl Core {
     fn park(&self, target: Target, op: Op) {
         let (wid, keys, serve) = match op {
             Op::Block { wid, idx, argv } => {
+                let before = self.persist.appended();
                 match self.try_serve(idx, &argv) {
-                    Some(reply) => return self.deliver(target, vec![Out::Reply(reply)]),
+                    Some(reply) => return self.finish(target, vec![Out::Reply(reply)], before),
                     None => {
                         let spec = &commands::table()[idx as usize];
                         let keys = spec.key_indexes(argv.len()).map(|i| argv[i].clone()).collect();
@@ -361,6 +424,7 @@ impl Core {
         shard.set_now(store::unix_time_ms());
         match op(&mut shard, argv) {
             Ok(Some(r)) => {
+                self.persist.log_cmd(shard.now(), argv);
                 drop(shard);
                 // Serving may have written other watched keys (BLMOVE's destination).
                 self.mark_ready(spec.key_indexes(argv.len()).map(|i| &argv[i]));
@@ -410,6 +474,7 @@ impl Core {
                     self.remove_waiter(wid);
                     continue;
                 };
+                let before = self.persist.appended();
                 let out = match serve {
                     None => Out::Done,
                     Some((idx, argv)) => match self.try_serve(idx, &argv) {
@@ -419,7 +484,7 @@ impl Core {
                     },
                 };
                 if let Some(w) = self.remove_waiter(wid) {
-                    self.deliver(w.target, vec![out]);
+                    self.finish(w.target, vec![out], before);
                 }
             }
         }
@@ -470,6 +535,11 @@ impl Core {
                 Err(e) => Out::Reply(Reply::error(format!("ERR {e}"))),
             },
             Op::Stats => Out::Stats(self.stats()),
+            Op::PersistStats => Out::Persist(self.persist.stats()),
+            Op::BgSave => match self.me.borrow().upgrade() {
+                Some(me) => Out::Flag(crate::persistence::start_bgsave(&me)),
+                None => Out::Flag(false),
+            },
             Op::ResetStats => {
                 self.shard.borrow_mut().stats = Default::default();
                 self.commands_processed.set(0);
@@ -490,6 +560,15 @@ impl Core {
                     }
                 }
                 let reply = commands::run_on_shard(spec, &mut shard, &argv);
+                if spec.is_write() && !reply.is_error() {
+                    if spec.name == "spop" {
+                        // Random: log the result, not the command.
+                        let rec = crate::persistence::image(&mut shard, &argv[1]);
+                        self.persist.log(&rec);
+                    } else {
+                        self.persist.log_cmd(shard.now(), &argv);
+                    }
+                }
                 drop(shard);
                 if spec.is_write() {
                     self.mark_ready(spec.key_indexes(argv.len()).map(|i| &argv[i]));
@@ -513,11 +592,28 @@ impl Core {
                     Op::Store(items) => items.iter().map(|(k, _)| k.clone()).collect(),
                     _ => Vec::new(),
                 };
-                let out = {
-                    let mut shard = self.shard.borrow_mut();
-                    shard.set_now(store::unix_time_ms());
-                    exec_shard_op(&mut shard, op)
+                let flush = matches!(op, Op::Flush);
+                let took = match &op {
+                    Op::Take(k) => Some(k.clone()),
+                    _ => None,
                 };
+                let mut shard = self.shard.borrow_mut();
+                shard.set_now(store::unix_time_ms());
+                let out = exec_shard_op(&mut shard, op);
+                let ts = shard.now();
+                if flush {
+                    self.persist.log(&persist::Record::Flush { ts });
+                }
+                if let Some(key) = took {
+                    if matches!(out, Out::Entry(Some(_))) {
+                        self.persist.log(&persist::Record::Image { ts, key, entry: None });
+                    }
+                }
+                for key in &touched {
+                    let rec = crate::persistence::image(&mut shard, key);
+                    self.persist.log(&rec);
+                }
+                drop(shard);
                 self.mark_ready(touched.iter());
                 out
             }
@@ -537,8 +633,15 @@ impl Core {
             return Ok(());
         }
         let policy = store::Policy::parse(&cfg.maxmemory_policy).unwrap_or(store::Policy::NoEviction);
-        if !in_tx && shard.evict_to(budget, policy) {
-            return Ok(());
+        if !in_tx {
+            let mut evicted = Vec::new();
+            let room = shard.evict_to(budget, policy, &mut evicted);
+            for key in evicted {
+                self.persist.log(&persist::Record::Image { ts: shard.now(), key, entry: None });
+            }
+            if room {
+                return Ok(());
+            }
         }
         Err(Reply::error("OOM command not allowed when used memory > 'maxmemory'."))
     }
@@ -561,6 +664,7 @@ impl Core {
             dataset_bytes: shard.used_memory(),
             evicted: shard.stats.evicted_keys,
             blocked: self.blocked_clients(),
+            persist: self.persist.stats(),
         }
     }
 
@@ -580,8 +684,15 @@ impl Core {
         let parks = matches!(ops.as_slice(), [Op::Block { .. }] | [Op::Watch { .. }]);
         if dst == self.id {
             if self.may_run(tx) && !parks {
+                let before = self.persist.appended();
                 let outs = self.exec_ops(tx, ops);
                 self.drain();
+                if self.must_hold(before) {
+                    let slot = Rc::new(Slot::default());
+                    self.held.borrow_mut().push((Target::Local(slot.clone()), outs));
+                    self.persist.wake_writer();
+                    return Err(slot);
+                }
                 return Ok(outs);
             }
             let slot = Rc::new(Slot::default());

@@ -18,6 +18,7 @@ mod config;
 mod conn;
 mod core;
 mod multi;
+mod persistence;
 mod sync;
 
 use crate::config::{Cli, Config};
@@ -58,7 +59,11 @@ fn main() {
         connected_clients: AtomicUsize::new(0),
         total_connections: AtomicU64::new(0),
         config_file: cli.config.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+        loading_cores: AtomicUsize::new(cores),
+        persist_ready: AtomicUsize::new(0),
+        layout_committed: std::sync::atomic::AtomicBool::new(false),
     });
+    let repair = cli.repair_log;
     tracing::info!(cores, port = cfg.port, bind = %cfg.bind, version = admin::REDCORE_VERSION, "starting redcore");
     let mesh: MeshBuilder<Batch, _> = MeshBuilder::full(cores, cfg.cross_core_channel_capacity.max(16));
     let (ready_tx, ready_rx) = mpsc::channel::<Result<usize, String>>();
@@ -69,7 +74,7 @@ fn main() {
         let builder = LocalExecutorBuilder::new(Placement::Fixed(cpu))
             .name(&format!("core-{id}"))
             .spin_before_park(Duration::from_micros(cfg.spin_before_park_us));
-        let handle = builder.spawn(move || async move { run_core(id, node, mesh, cfg, ready).await });
+        let handle = builder.spawn(move || async move { run_core(id, node, mesh, cfg, ready, repair).await });
         match handle {
             Ok(h) => handles.push(h),
             Err(e) => {
@@ -102,7 +107,14 @@ fn main() {
 }
 
 /// The life of one core: join the mesh, listen, accept, expire.
-async fn run_core(id: usize, node: Arc<Node>, mesh: MeshBuilder<Batch, glommio::channels::channel_mesh::Full>, cfg: Config, ready: mpsc::Sender<Result<usize, String>>) {
+async fn run_core(
+    id: usize,
+    node: Arc<Node>,
+    mesh: MeshBuilder<Batch, glommio::channels::channel_mesh::Full>,
+    cfg: Config,
+    ready: mpsc::Sender<Result<usize, String>>,
+    repair: bool,
+) {
     let (senders, receivers) = match mesh.join().await {
         Ok(sr) => sr,
         Err(e) => {
@@ -117,10 +129,30 @@ async fn run_core(id: usize, node: Arc<Node>, mesh: MeshBuilder<Batch, glommio::
             return;
         }
     };
-    let core = Core::new(id, node.clone(), cfg, senders);
+    let persist = persistence::Persist::new(id, cfg.dir.clone(), cfg.appendonly, repair);
+    let core = Core::new(id, node.clone(), cfg, senders, persist);
     core.start_mesh(receivers);
-    start_active_expiry(&core);
     let _ = ready.send(Ok(id));
+    // Accept at once: until the data is loaded, commands get -LOADING.
+    glommio::spawn_local(accept_loop(core.clone(), listener)).detach();
+    let started = std::time::Instant::now();
+    if let Err(e) = persistence::load(&core).await {
+        tracing::error!(core = id, "cannot load data: {e}");
+        eprintln!("redcore-server: cannot load data: {e}");
+        std::process::exit(1);
+    }
+    node.loading_cores.fetch_sub(1, Ordering::SeqCst);
+    tracing::info!(core = id, keys = core.shard.borrow().len(), ms = started.elapsed().as_millis() as u64, "data loaded");
+    glommio::spawn_local(persistence::run_log_writer(core.clone())).detach();
+    glommio::spawn_local(persistence::run_save_timer(core.clone())).detach();
+    start_active_expiry(&core);
+    // Keep the executor alive.
+    futures_lite::future::pending::<()>().await;
+}
+
+async fn accept_loop(core: Rc<Core>, listener: TcpListener) {
+    let node = core.node.clone();
+    let id = core.id;
     loop {
         match listener.accept().await {
             Ok(stream) => {

@@ -35,7 +35,10 @@ impl Default for Access {
 impl Access {
     /// Records an access at `now_ms`.
     pub fn touch(&mut self, now_ms: u64) {
-        self.counter = self.decayed(now_ms);
+        // A new key (never touched) starts from LFU_INIT without decay.
+        if self.last != 0 {
+            self.counter = self.decayed(now_ms);
+        }
         if self.counter < 255 {
             let base = self.counter.saturating_sub(LFU_INIT) as f64;
             let p = 1.0 / (base * LFU_LOG_FACTOR + 1.0);
@@ -110,7 +113,7 @@ impl Shard {
     /// Evicts keys until the shard uses at most `budget` bytes. Returns
     /// false when it cannot get there (noeviction, or nothing evictable):
     /// the caller then refuses writes with -OOM.
-    pub fn evict_to(&mut self, budget: usize, policy: Policy) -> bool {
+    pub fn evict_to(&mut self, budget: usize, policy: Policy, evicted: &mut Vec<bytes::Bytes>) -> bool {
         let mut rounds = 0;
         while self.used_memory() > budget {
             if policy == Policy::NoEviction || rounds > 100_000 {
@@ -120,6 +123,7 @@ impl Shard {
             let Some(victim) = self.pick_victim(policy) else { return false };
             self.remove(&victim);
             self.stats.evicted_keys += 1;
+            evicted.push(victim);
         }
         true
     }

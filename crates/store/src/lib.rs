@@ -11,11 +11,15 @@
 //!   expiry through an ordered expiry index.
 //! - [`value`] and [`types`]: the value types, each with O(1) memory accounting.
 //! - [`evict`]: access history (LRU clock, LFU counter) and maxmemory eviction.
+//! - [`snapshot`]: point-in-time snapshots taken while writes go on
+//!   (copy-on-write per entry, no fork).
 //! - [`glob`]: Redis-style glob matching for KEYS, SCAN MATCH and friends.
 
 pub mod evict;
 pub mod glob;
+pub mod serialize;
 pub mod shard;
+pub mod snapshot;
 pub mod types;
 pub mod value;
 

@@ -54,7 +54,7 @@ pub struct ScanFilter {
 /// One shard's keyspace. Keys are grouped by hash slot: a SCAN cursor is a slot
 /// number, and a slot's keys can be counted, listed or moved as a unit.
 pub struct Shard {
-    slots: Vec<HashMap<Bytes, Entry>>,
+    pub(crate) slots: Vec<HashMap<Bytes, Entry>>,
     len: usize,
     /// Estimated bytes held by keys and values (see [`key_overhead`]).
     used: usize,
@@ -64,6 +64,8 @@ pub struct Shard {
     /// (u32::MAX when empty): O(1) random sampling however sparse the keys.
     nonempty: Vec<Slot>,
     nonempty_pos: Vec<u32>,
+    /// A point-in-time snapshot being taken (see `snapshot.rs`).
+    pub(crate) snap: Option<Box<crate::snapshot::SnapState>>,
     /// Keys with a TTL ordered by expiry time, for the active expiry cycle.
     expiry: BTreeSet<(u64, Bytes)>,
     /// The clock commands see: set once per command by [`Shard::set_now`], as a
@@ -93,6 +95,7 @@ impl Shard {
             owned,
             nonempty: Vec::new(),
             nonempty_pos: vec![u32::MAX; SLOT_COUNT as usize],
+            snap: None,
             expiry: BTreeSet::new(),
             now: crate::unix_time_ms(),
             stats: ShardStats::default(),
@@ -186,6 +189,7 @@ impl Shard {
     }
 
     fn guard<'a>(&'a mut self, key: &'a [u8]) -> ValueMut<'a> {
+        self.before_write(key);
         let now = self.now;
         let slot = key_slot(key) as usize;
         let before = self.slots[slot].get_mut(key).map(|e| {
@@ -224,6 +228,7 @@ impl Shard {
 
     /// Stores a whole entry under `key`, replacing any old entry.
     pub fn insert_entry(&mut self, key: &[u8], entry: Entry) {
+        self.before_write(key);
         self.remove(key);
         // Keys are copied so a stored key never pins a larger network buffer.
         let key = Bytes::copy_from_slice(key);
@@ -244,6 +249,7 @@ impl Shard {
 
     /// Removes `key` whether or not it has expired, returning its entry.
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
+        self.before_write(key);
         let slot = key_slot(key);
         let (k, e) = self.slots[slot as usize].remove_entry(key)?;
         self.note_slot(slot);
@@ -269,6 +275,7 @@ impl Shard {
         if !self.expire_if_due(key) {
             return false;
         }
+        self.before_write(key);
         let slot = key_slot(key) as usize;
         let Some((k, e)) = self.slots[slot].get_key_value_mut(key) else {
             return false;
@@ -285,6 +292,7 @@ impl Shard {
 
     /// Drops every key.
     pub fn clear(&mut self) {
+        self.freeze_snapshot();
         for m in &mut self.slots {
             *m = HashMap::new();
         }
