@@ -58,6 +58,31 @@ pub fn brpoplpush(shard: &mut Shard, argv: &[Bytes]) -> Attempt {
     Ok(move_one(shard, &argv[1], &argv[2], false, true)?.map(Reply::Bulk))
 }
 
+fn zpop_first(shard: &mut Shard, argv: &[Bytes], max: bool) -> Attempt {
+    for key in &argv[1..argv.len() - 1] {
+        if let Some(mut popped) = crate::zset::pop_extreme(shard, key, max, 1)? {
+            if let Some((member, score)) = popped.pop() {
+                return Ok(Some(Reply::Array(vec![Reply::Bulk(key.clone()), Reply::Bulk(member), Reply::Double(score)])));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// ```text
+/// BZPOPMIN key [key ...] timeout
+/// ```
+pub fn bzpopmin(shard: &mut Shard, argv: &[Bytes]) -> Attempt {
+    zpop_first(shard, argv, false)
+}
+
+/// ```text
+/// BZPOPMAX key [key ...] timeout
+/// ```
+pub fn bzpopmax(shard: &mut Shard, argv: &[Bytes]) -> Attempt {
+    zpop_first(shard, argv, true)
+}
+
 /// The blocking commands.
 #[rustfmt::skip]
 pub(crate) static COMMANDS: &[CommandSpec] = &[
@@ -65,4 +90,6 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
     cmd!("brpop", -3, ["write", "noscript", "blocking"], ["write", "list", "slow", "blocking"], 1, -2, 1, BL(brpop), No, "list", "2.0.0", "Removes and returns the last element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped."),
     cmd!("blmove", 6, ["write", "denyoom", "noscript", "blocking"], ["write", "list", "slow", "blocking"], 1, 2, 1, BL(blmove), No, "list", "6.2.0", "Pops an element from a list, pushes it to another list and returns it. Blocks until an element is available otherwise. Deletes the list if the last element was moved."),
     cmd!("brpoplpush", 4, ["write", "denyoom", "noscript", "blocking"], ["write", "list", "slow", "blocking"], 1, 2, 1, BL(brpoplpush), No, "list", "2.2.0", "Pops an element from a list, pushes it to another list and returns it. Block until an element is available otherwise. Deletes the list if the last element was popped."),
+    cmd!("bzpopmin", -3, ["write", "noscript", "blocking", "fast"], ["write", "sortedset", "fast", "blocking"], 1, -2, 1, BL(bzpopmin), No, "sorted-set", "5.0.0", "Removes and returns the member with the lowest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped."),
+    cmd!("bzpopmax", -3, ["write", "noscript", "blocking", "fast"], ["write", "sortedset", "fast", "blocking"], 1, -2, 1, BL(bzpopmax), No, "sorted-set", "5.0.0", "Removes and returns the member with the highest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped."),
 ];

@@ -57,12 +57,10 @@ pub enum Exec {
 /// One attempt of a blocking command: `Ok(None)` means "nothing to serve yet".
 pub type BlockOp = fn(&mut Shard, &[Bytes]) -> Result<Option<resp::Reply>, CmdError>;
 
-/// The reply of a blocking command whose timeout expired.
-pub fn block_timeout_reply(spec: &CommandSpec) -> resp::Reply {
-    match spec.name {
-        "blmove" | "brpoplpush" => resp::Reply::Nil,
-        _ => resp::Reply::NilArray,
-    }
+/// The reply of a blocking command whose timeout expired: a null array for
+/// every one of them in Redis 7.0, BLMOVE and BRPOPLPUSH included.
+pub fn block_timeout_reply(_spec: &CommandSpec) -> resp::Reply {
+    resp::Reply::NilArray
 }
 
 /// Where the timeout argument of a blocking command is.

@@ -70,6 +70,14 @@ fn first_reply(outs: Vec<Out>) -> Reply {
 /// client hung up while it waited.
 pub async fn run(conn: &Conn, stream: &TcpStream, idx: usize, argv: Vec<Bytes>) -> (Reply, bool) {
     let core = &conn.core;
+    core.blocked_conns.set(core.blocked_conns.get() + 1);
+    let r = run_blocked(conn, stream, idx, argv).await;
+    core.blocked_conns.set(core.blocked_conns.get() - 1);
+    r
+}
+
+async fn run_blocked(conn: &Conn, stream: &TcpStream, idx: usize, argv: Vec<Bytes>) -> (Reply, bool) {
+    let core = &conn.core;
     let spec = &commands::table()[idx];
     let timeout = match commands::parse_block_timeout(&argv[commands::block_timeout_index(spec, argv.len())]) {
         Ok(t) => t,
@@ -94,26 +102,29 @@ pub async fn run(conn: &Conn, stream: &TcpStream, idx: usize, argv: Vec<Bytes>) 
         return (first_reply(slot.take().await), wake == Wake::Gone);
     }
     loop {
-        if let Some(reply) = crate::multi::try_blocking(core, idx as u16, &argv).await {
-            return (reply, false);
-        }
-        if deadline.is_some_and(|d| Instant::now() >= d) {
-            return (commands::block_timeout_reply(spec), false);
-        }
+        // Watch first, then try: a write that lands after the attempt looked
+        // at a key finds the watch already registered (same FIFO channel).
         let wid = core.new_tx();
         let mut slots = Vec::with_capacity(by_core.len());
         for (&c, keys) in &by_core {
-            match core.call_start(c, None, vec![Op::Watch { wid, keys: keys.clone() }]) {
-                Ok(_) => {}
-                Err(slot) => slots.push(slot),
+            if let Err(slot) = core.call_start(c, None, vec![Op::Watch { wid, keys: keys.clone() }]) {
+                slots.push(slot);
             }
         }
-        let wake = wait(&slots, deadline, stream).await;
+        let attempt = crate::multi::try_blocking(core, idx as u16, &argv).await;
+        let wake = match (&attempt, deadline) {
+            (Some(_), _) => Wake::Filled,
+            (None, Some(d)) if Instant::now() >= d => Wake::Timeout,
+            (None, _) => wait(&slots, deadline, stream).await,
+        };
         for &c in by_core.keys() {
             core.call(c, None, vec![Op::Unblock { wid }]).await;
         }
         for slot in &slots {
             slot.take().await;
+        }
+        if let Some(reply) = attempt {
+            return (reply, false);
         }
         match wake {
             Wake::Filled => continue,

@@ -221,6 +221,8 @@ pub struct Core {
     /// Commands received by this core's connections.
     pub commands_processed: Cell<u64>,
     pub persist: crate::persistence::Persist,
+    /// Connections of this core waiting in a blocking command.
+    pub blocked_conns: Cell<usize>,
     /// Replies waiting for the log fsync that makes their writes durable.
     held: RefCell<Vec<(Target, Vec<Out>)>>,
     /// Weak self, for ops that start tasks (BGSAVE).
@@ -249,6 +251,7 @@ impl Core {
             forwarded_in: Cell::new(0),
             commands_processed: Cell::new(0),
             persist,
+            blocked_conns: Cell::new(0),
             held: RefCell::new(Vec::new()),
             me: RefCell::new(std::rc::Weak::new()),
         });
@@ -490,9 +493,9 @@ impl Core {
         }
     }
 
-    /// Clients parked by blocking commands on this core.
+    /// Connections of this core waiting in a blocking command.
     pub fn blocked_clients(&self) -> usize {
-        self.waiters.borrow().values().filter(|w| w.serve.is_some()).count()
+        self.blocked_conns.get()
     }
 
     /// Runs queued requests while the gate is free.
