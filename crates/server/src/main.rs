@@ -37,7 +37,7 @@ static GLOBAL: alloc::CountingAlloc = alloc::CountingAlloc;
 
 fn main() {
     let cli = Cli::parse();
-    let cfg = match Config::load(&cli) {
+    let mut cfg = match Config::load(&cli) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("redcore-server: configuration error: {e}");
@@ -48,6 +48,15 @@ fn main() {
     if let Err(e) = std::fs::create_dir_all(&cfg.dir) {
         eprintln!("redcore-server: cannot create data directory {}: {e}", cfg.dir.display());
         std::process::exit(1);
+    }
+    // An absolute path: io_uring opens relative to the process's directory
+    // at the time of each call, and "." must mean the start directory.
+    match std::fs::canonicalize(&cfg.dir) {
+        Ok(abs) => cfg.dir = abs,
+        Err(e) => {
+            eprintln!("redcore-server: cannot resolve data directory {}: {e}", cfg.dir.display());
+            std::process::exit(1);
+        }
     }
     let cpus = allowed_cpus();
     let cores = if cfg.cores == 0 { cpus.len().max(1) } else { cfg.cores };

@@ -1,0 +1,146 @@
+//! criterion micro-benchmarks of the hot paths below the network:
+//! the RESP request parser, slot hashing, and a shard's insert/get.
+//!
+//! `cargo bench -p redcore-benches --bench micro` (add `-- --quick` style
+//! criterion options to shorten it; `benches/run.sh` does).
+
+use std::hint::black_box;
+
+use bytes::{Bytes, BytesMut};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use resp::RequestParser;
+use store::{Shard, Value};
+
+fn key(n: u64) -> Vec<u8> {
+    format!("key:{n:012}").into_bytes()
+}
+
+fn encode(args: &[&[u8]], out: &mut Vec<u8>) {
+    out.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
+    for a in args {
+        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+fn resp_parser(c: &mut Criterion) {
+    let mut g = c.benchmark_group("resp");
+    // A pipeline of 16 GETs and a pipeline of 16 SETs with 32-byte values,
+    // as a connection's read buffer would hold them.
+    let value = vec![b'v'; 32];
+    let mut gets = Vec::new();
+    let mut sets = Vec::new();
+    for n in 0..16 {
+        encode(&[b"GET", &key(n)], &mut gets);
+        encode(&[b"SET", &key(n), &value], &mut sets);
+    }
+    let big_value = vec![b'v'; 1024];
+    let mut big_sets = Vec::new();
+    for n in 0..16 {
+        encode(&[b"SET", &key(n), &big_value], &mut big_sets);
+    }
+    let mut inline = Vec::new();
+    for n in 0..16 {
+        inline.extend_from_slice(format!("GET key:{n:012}\r\n").as_bytes());
+    }
+    for (name, input) in [
+        ("get_x16", &gets),
+        ("set32_x16", &sets),
+        ("set1k_x16", &big_sets),
+        ("inline_get_x16", &inline),
+    ] {
+        g.throughput(Throughput::Elements(16));
+        g.bench_function(name, |b| {
+            let mut parser = RequestParser::default();
+            b.iter_batched_ref(
+                || BytesMut::from(&input[..]),
+                |buf| {
+                    let mut n = 0;
+                    while let Ok(Some(args)) = parser.next_command(buf) {
+                        n += args.len();
+                    }
+                    black_box(n)
+                },
+                BatchSize::SmallInput,
+            );
+        });
+    }
+    g.finish();
+}
+
+fn slot_hashing(c: &mut Criterion) {
+    let mut g = c.benchmark_group("slots");
+    let keys: Vec<Vec<u8>> = (0..1024).map(key).collect();
+    let tagged: Vec<Vec<u8>> = (0..1024)
+        .map(|n| format!("{{user{n}}}:profile").into_bytes())
+        .collect();
+    g.throughput(Throughput::Elements(keys.len() as u64));
+    g.bench_function("key_slot_x1024", |b| {
+        b.iter(|| {
+            keys.iter()
+                .map(|k| slots::key_slot(black_box(k)) as u64)
+                .sum::<u64>()
+        })
+    });
+    g.bench_function("key_slot_hashtag_x1024", |b| {
+        b.iter(|| {
+            tagged
+                .iter()
+                .map(|k| slots::key_slot(black_box(k)) as u64)
+                .sum::<u64>()
+        })
+    });
+    g.finish();
+}
+
+fn shard_ops(c: &mut Criterion) {
+    let mut g = c.benchmark_group("store");
+    const N: u64 = 100_000;
+    let keys: Vec<Vec<u8>> = (0..N).map(key).collect();
+    let value = Bytes::from(vec![b'v'; 32]);
+    let mut shard = Shard::new();
+    for k in &keys {
+        shard.insert(k, Value::Str(value.clone()), None);
+    }
+    let mut i = 0usize;
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("get_hit_100k", |b| {
+        b.iter(|| {
+            i = (i + 7919) % keys.len();
+            black_box(shard.get(&keys[i]).is_some())
+        })
+    });
+    let missing: Vec<Vec<u8>> = (N..N + 1024).map(key).collect();
+    g.bench_function("get_miss_100k", |b| {
+        b.iter(|| {
+            i = (i + 1) % missing.len();
+            black_box(shard.get(&missing[i]).is_some())
+        })
+    });
+    g.bench_function("insert_overwrite_100k", |b| {
+        b.iter(|| {
+            i = (i + 7919) % keys.len();
+            shard.insert(&keys[i], Value::Str(value.clone()), None);
+        })
+    });
+    // Inserting fresh keys: each batch starts from an empty shard (built
+    // outside the measurement) and inserts 10 000 new keys.
+    let fresh: Vec<Vec<u8>> = (0..10_000).map(key).collect();
+    g.throughput(Throughput::Elements(fresh.len() as u64));
+    g.bench_function("insert_new_x10k", |b| {
+        b.iter_batched_ref(
+            Shard::new,
+            |s| {
+                for k in &fresh {
+                    s.insert(k, Value::Str(value.clone()), None);
+                }
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.finish();
+}
+
+criterion_group!(benches, resp_parser, slot_hashing, shard_ops);
+criterion_main!(benches);

@@ -1,0 +1,89 @@
+//! Benchmark harness for redcore: the same load against stock `redis-server`
+//! and `redcore-server` in one run, and a table of throughput and latency
+//! percentiles with the ratio redcore/Redis per row.
+//!
+//! Layout:
+//!
+//! * `workload.rs`: what a load sends — the command mix ([`Workload`]),
+//!   key and value generation, and the RESP encoding of each request.
+//! * `load.rs`: the load generator engine behind the `redcore-load` binary:
+//!   N connections spread over a few threads (one `mio` poll loop each),
+//!   each keeping up to `pipeline` requests in flight, in closed loop or in
+//!   open loop at a fixed rate. Latency is measured from the *intended* send
+//!   time, so a slow server cannot hide its stalls (no coordinated omission),
+//!   and recorded in HDR histograms.
+//! * `client.rs`: a small blocking RESP client (probes, INFO, bulk loading)
+//!   built on [`resp::parse_reply`].
+//! * `server.rs`: starting and stopping the servers under test: free
+//!   loopback ports, CPU pinning with `taskset`, PID files for the shell
+//!   trap, readiness checks, RSS.
+//! * `rbench.rs`: running `redis-benchmark --csv` and parsing its rows.
+//! * `report.rs`: the printed tables and the CSV files.
+//!
+//! The `redcore-bench` binary drives the whole suite; `benches/run.sh` is the
+//! one command that builds everything and runs it (see `benches/README.md`).
+
+pub mod client;
+pub mod load;
+pub mod rbench;
+pub mod report;
+pub mod server;
+pub mod workload;
+
+pub use load::{run_load, LoadReport, LoadSpec, Placement};
+pub use workload::{Op, Workload};
+
+/// CPUs this process may run on (its affinity mask), ascending.
+pub fn allowed_cpus() -> Vec<usize> {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find_map(|l| {
+                l.strip_prefix("Cpus_allowed_list:")
+                    .map(|v| parse_cpu_list(v.trim()))
+            })
+        })
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| {
+            (0..std::thread::available_parallelism().map_or(1, |n| n.get())).collect()
+        })
+}
+
+/// Parses a Linux CPU list such as `0-3,8,10-11`.
+pub fn parse_cpu_list(list: &str) -> Vec<usize> {
+    let mut cpus = Vec::new();
+    for part in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match part.split_once('-') {
+            Some((a, b)) => {
+                if let (Ok(a), Ok(b)) = (a.parse::<usize>(), b.parse::<usize>()) {
+                    cpus.extend(a..=b);
+                }
+            }
+            None => cpus.extend(part.parse::<usize>().ok()),
+        }
+    }
+    cpus.sort_unstable();
+    cpus.dedup();
+    cpus
+}
+
+/// Formats CPUs as a list `taskset -c` accepts.
+pub fn format_cpu_list(cpus: &[usize]) -> String {
+    cpus.iter()
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cpu_lists() {
+        assert_eq!(
+            super::parse_cpu_list("0-3,8,10-11"),
+            vec![0, 1, 2, 3, 8, 10, 11]
+        );
+        assert_eq!(super::parse_cpu_list("1"), vec![1]);
+        assert_eq!(super::format_cpu_list(&[0, 2]), "0,2");
+    }
+}

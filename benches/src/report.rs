@@ -1,0 +1,354 @@
+//! Printed tables and CSV files.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::Path;
+
+use crate::load::LoadReport;
+use crate::rbench::RbRow;
+
+/// Throughput and latency of one server on one workload (latencies in µs).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Measure {
+    pub ops: f64,
+    pub p50_us: f64,
+    pub p99_us: f64,
+    /// `redis-benchmark` reports no p99.9.
+    pub p999_us: Option<f64>,
+    pub max_us: f64,
+    pub mean_us: f64,
+}
+
+impl Measure {
+    pub fn from_load(r: &LoadReport) -> Measure {
+        Measure {
+            ops: r.throughput(),
+            p50_us: r.percentile_us(50.0),
+            p99_us: r.percentile_us(99.0),
+            p999_us: Some(r.percentile_us(99.9)),
+            max_us: r.max_us(),
+            mean_us: r.mean_us(),
+        }
+    }
+
+    pub fn from_rbench(r: &RbRow) -> Measure {
+        Measure {
+            ops: r.rps,
+            p50_us: r.p50_ms * 1000.0,
+            p99_us: r.p99_ms * 1000.0,
+            p999_us: None,
+            max_us: r.max_ms * 1000.0,
+            mean_us: r.avg_ms * 1000.0,
+        }
+    }
+}
+
+/// A measurement or the reason there is none ("n/a").
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    Ok(Measure),
+    Na(String),
+}
+
+impl Outcome {
+    pub fn measure(&self) -> Option<&Measure> {
+        match self {
+            Outcome::Ok(m) => Some(m),
+            Outcome::Na(_) => None,
+        }
+    }
+}
+
+/// One row of the comparison: one workload, both servers.
+#[derive(Clone, Debug)]
+pub struct Row {
+    pub workload: String,
+    /// `redcore-load` or `redis-benchmark`.
+    pub tool: &'static str,
+    pub clients: usize,
+    pub pipeline: usize,
+    pub value_size: usize,
+    /// `closed` or `open@<rate>/s`.
+    pub mode: String,
+    pub redis: Outcome,
+    pub redcore: Outcome,
+}
+
+impl Row {
+    /// redcore throughput / Redis throughput.
+    pub fn ratio(&self) -> Option<f64> {
+        match (self.redis.measure(), self.redcore.measure()) {
+            (Some(a), Some(b)) if a.ops > 0.0 => Some(b.ops / a.ops),
+            _ => None,
+        }
+    }
+
+    /// Short label for tables and plots.
+    pub fn label(&self) -> String {
+        format!(
+            "{} {}B c{} P{}{}",
+            self.workload,
+            self.value_size,
+            self.clients,
+            self.pipeline,
+            if self.mode == "closed" {
+                String::new()
+            } else {
+                format!(" {}", self.mode)
+            }
+        )
+    }
+}
+
+/// Formats a table with a header row; columns after the first two are right-aligned.
+pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let mut width: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            if i < width.len() {
+                width[i] = width[i].max(c.chars().count());
+            }
+        }
+    }
+    let mut out = String::new();
+    let line = |out: &mut String, cells: &[String]| {
+        for (i, c) in cells.iter().enumerate() {
+            let w = width.get(i).copied().unwrap_or(0);
+            if i < 2 {
+                let _ = write!(out, "{c:<w$}");
+            } else {
+                let _ = write!(out, "{c:>w$}");
+            }
+            if i + 1 < cells.len() {
+                out.push_str("  ");
+            }
+        }
+        out.push('\n');
+    };
+    line(
+        &mut out,
+        &headers.iter().map(|h| h.to_string()).collect::<Vec<_>>(),
+    );
+    let total: usize = width.iter().sum::<usize>() + 2 * width.len().saturating_sub(1);
+    out.push_str(&"-".repeat(total));
+    out.push('\n');
+    for r in rows {
+        line(&mut out, r);
+    }
+    out
+}
+
+pub fn fmt_ops(v: f64) -> String {
+    format!("{:.0}", v)
+}
+
+pub fn fmt_us(v: f64) -> String {
+    if v >= 1000.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
+}
+
+fn pair(r: &Outcome, c: &Outcome, f: impl Fn(&Measure) -> Option<f64>) -> String {
+    let one = |o: &Outcome| o.measure().and_then(&f).map_or("n/a".to_string(), fmt_us);
+    format!("{} / {}", one(r), one(c))
+}
+
+/// The main comparison table.
+pub fn throughput_table(rows: &[Row]) -> String {
+    let body: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let ops = |o: &Outcome| o.measure().map_or("n/a".to_string(), |m| fmt_ops(m.ops));
+            vec![
+                r.label(),
+                r.tool.to_string(),
+                ops(&r.redis),
+                ops(&r.redcore),
+                r.ratio().map_or("n/a".into(), |x| format!("{x:.2}")),
+                pair(&r.redis, &r.redcore, |m| Some(m.p50_us)),
+                pair(&r.redis, &r.redcore, |m| Some(m.p99_us)),
+                pair(&r.redis, &r.redcore, |m| m.p999_us),
+                pair(&r.redis, &r.redcore, |m| Some(m.max_us)),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "workload",
+            "tool",
+            "redis ops/s",
+            "redcore ops/s",
+            "ratio",
+            "p50 µs (redis / redcore)",
+            "p99 µs",
+            "p99.9 µs",
+            "max µs",
+        ],
+        &body,
+    )
+}
+
+/// Reasons for the n/a cells, one line each.
+pub fn na_notes(rows: &[Row]) -> String {
+    let mut out = String::new();
+    for r in rows {
+        for (name, o) in [("redis", &r.redis), ("redcore", &r.redcore)] {
+            if let Outcome::Na(why) = o {
+                let _ = writeln!(out, "  n/a: {} [{}] on {name}: {why}", r.label(), r.tool);
+            }
+        }
+    }
+    out
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// Writes a CSV file from a header and rows.
+pub fn write_csv(path: &Path, header: &[&str], rows: &[Vec<String>]) -> std::io::Result<()> {
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path)?);
+    writeln!(f, "{}", header.join(","))?;
+    for r in rows {
+        writeln!(
+            f,
+            "{}",
+            r.iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(",")
+        )?;
+    }
+    f.flush()
+}
+
+/// `throughput.csv`: one line per row, both servers side by side.
+pub fn write_throughput_csv(path: &Path, rows: &[Row]) -> std::io::Result<()> {
+    let header = [
+        "workload",
+        "tool",
+        "clients",
+        "pipeline",
+        "value_bytes",
+        "mode",
+        "redis_ops",
+        "redcore_ops",
+        "ratio",
+        "redis_p50_us",
+        "redcore_p50_us",
+        "redis_p99_us",
+        "redcore_p99_us",
+        "redis_p999_us",
+        "redcore_p999_us",
+        "redis_max_us",
+        "redcore_max_us",
+        "redis_mean_us",
+        "redcore_mean_us",
+        "redis_status",
+        "redcore_status",
+    ];
+    let num = |o: &Outcome, f: &dyn Fn(&Measure) -> Option<f64>| {
+        o.measure()
+            .and_then(f)
+            .map_or(String::new(), |v| format!("{v:.3}"))
+    };
+    let status = |o: &Outcome| match o {
+        Outcome::Ok(_) => "ok".to_string(),
+        Outcome::Na(why) => format!("n/a: {why}"),
+    };
+    let body: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.workload.clone(),
+                r.tool.to_string(),
+                r.clients.to_string(),
+                r.pipeline.to_string(),
+                r.value_size.to_string(),
+                r.mode.clone(),
+                num(&r.redis, &|m| Some(m.ops)),
+                num(&r.redcore, &|m| Some(m.ops)),
+                r.ratio().map_or(String::new(), |x| format!("{x:.4}")),
+                num(&r.redis, &|m| Some(m.p50_us)),
+                num(&r.redcore, &|m| Some(m.p50_us)),
+                num(&r.redis, &|m| Some(m.p99_us)),
+                num(&r.redcore, &|m| Some(m.p99_us)),
+                num(&r.redis, &|m| m.p999_us),
+                num(&r.redcore, &|m| m.p999_us),
+                num(&r.redis, &|m| Some(m.max_us)),
+                num(&r.redcore, &|m| Some(m.max_us)),
+                num(&r.redis, &|m| Some(m.mean_us)),
+                num(&r.redcore, &|m| Some(m.mean_us)),
+                status(&r.redis),
+                status(&r.redcore),
+            ]
+        })
+        .collect();
+    write_csv(path, &header, &body)
+}
+
+/// Percentiles exported for the latency curves.
+pub const CURVE_PERCENTILES: &[f64] = &[
+    0.0, 10.0, 25.0, 50.0, 75.0, 90.0, 95.0, 99.0, 99.5, 99.9, 99.95, 99.99, 99.999, 100.0,
+];
+
+/// Rows `label,server,percentile,latency_us` of one run's latency curve.
+pub fn curve_rows(label: &str, server: &str, r: &LoadReport) -> Vec<Vec<String>> {
+    CURVE_PERCENTILES
+        .iter()
+        .map(|&q| {
+            let v = if q >= 100.0 {
+                r.max_us()
+            } else {
+                r.percentile_us(q)
+            };
+            vec![
+                label.to_string(),
+                server.to_string(),
+                format!("{q}"),
+                format!("{v:.3}"),
+            ]
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_and_ratio() {
+        let m = |ops| Measure {
+            ops,
+            p50_us: 10.0,
+            p99_us: 20.0,
+            p999_us: None,
+            max_us: 1500.0,
+            mean_us: 11.0,
+        };
+        let row = Row {
+            workload: "get:10,set:1".into(),
+            tool: "redcore-load",
+            clients: 50,
+            pipeline: 1,
+            value_size: 32,
+            mode: "closed".into(),
+            redis: Outcome::Ok(m(100.0)),
+            redcore: Outcome::Ok(m(150.0)),
+        };
+        assert_eq!(row.ratio(), Some(1.5));
+        let t = throughput_table(std::slice::from_ref(&row));
+        assert!(t.contains("1.50"), "{t}");
+        assert!(t.contains("n/a"), "p99.9 is n/a: {t}");
+        let na = Row {
+            redcore: Outcome::Na("unknown command".into()),
+            ..row
+        };
+        assert_eq!(na.ratio(), None);
+        assert!(na_notes(&[na]).contains("unknown command"));
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+    }
+}
