@@ -35,6 +35,7 @@ fn wrong_arity(name: &str) -> Reply {
 /// Carries out a command whose [`commands::Exec`] is `Server`.
 pub async fn run(conn: &mut Conn, spec: &CommandSpec, argv: &[Bytes]) -> Reply {
     let core = conn.core.clone();
+    let tx = conn.active_tx;
     match spec.name {
         "ping" => match argv.len() {
             1 => Reply::simple("PONG"),
@@ -58,37 +59,48 @@ pub async fn run(conn: &mut Conn, spec: &CommandSpec, argv: &[Bytes]) -> Reply {
         }
         "command" => command(argv),
         "client" => client(conn, argv).await,
-        "info" => info(&core, argv).await,
-        "config" => config(&core, argv).await,
+        "info" => info(&core, tx, argv).await,
+        "config" => config(&core, tx, argv).await,
         "dbsize" => {
-            let n: usize = core.broadcast(|| Op::DbSize).await.into_iter().map(count).sum();
+            let n: usize = core.broadcast(tx, || Op::DbSize).await.into_iter().map(count).sum();
             Reply::Int(n as i64)
         }
         "flushdb" | "flushall" => {
             if argv.len() > 2 || (argv.len() == 2 && !matches!(argv[1].to_ascii_uppercase().as_slice(), b"ASYNC" | b"SYNC")) {
                 return CmdError::Syntax.into();
             }
-            core.broadcast(|| Op::Flush).await;
+            core.broadcast(tx, || Op::Flush).await;
             Reply::ok()
         }
         "keys" => {
             let pattern = argv[1].clone();
             let mut keys = Vec::new();
-            for out in core.broadcast(|| Op::Keys(pattern.clone())).await {
+            for out in core.broadcast(tx, || Op::Keys(pattern.clone())).await {
                 if let Out::Keys(k) = out {
                     keys.extend(k.into_iter().map(Reply::Bulk));
                 }
             }
             Reply::Array(keys)
         }
-        "scan" => scan(&core, argv).await,
-        "randomkey" => randomkey(&core).await,
+        "scan" => scan(&core, tx, argv).await,
+        "randomkey" => randomkey(&core, tx).await,
         "auth" => auth(argv),
+        "publish" | "spublish" => {
+            let (channel, message, sharded) = (argv[1].clone(), argv[2].clone(), spec.name == "spublish");
+            let n: usize = core
+                .broadcast(tx, || Op::Publish { channel: channel.clone(), message: message.clone(), sharded })
+                .await
+                .into_iter()
+                .map(count)
+                .sum();
+            Reply::Int(n as i64)
+        }
+        "pubsub" => pubsub(&core, tx, argv).await,
         "bgsave" | "bgrewriteaof" => {
             if argv.len() > 2 || (argv.len() == 2 && !argv[1].eq_ignore_ascii_case(b"SCHEDULE")) {
                 return CmdError::Syntax.into();
             }
-            let started = core.broadcast(|| Op::BgSave).await.into_iter().all(|o| matches!(o, Out::Flag(true)));
+            let started = core.broadcast(tx, || Op::BgSave).await.into_iter().all(|o| matches!(o, Out::Flag(true)));
             match (started, spec.name) {
                 (false, _) => Reply::error("ERR Background save already in progress"),
                 (true, "bgsave") => Reply::simple("Background saving started"),
@@ -96,13 +108,13 @@ pub async fn run(conn: &mut Conn, spec: &CommandSpec, argv: &[Bytes]) -> Reply {
             }
         }
         "save" => {
-            let before = persist_stats(&core).await.iter().map(|s| s.last_save).min().unwrap_or(0);
-            if core.broadcast(|| Op::BgSave).await.into_iter().any(|o| !matches!(o, Out::Flag(true))) {
+            let before = persist_stats(&core, tx).await.iter().map(|s| s.last_save).min().unwrap_or(0);
+            if core.broadcast(tx, || Op::BgSave).await.into_iter().any(|o| !matches!(o, Out::Flag(true))) {
                 return Reply::error("ERR Background save already in progress");
             }
             // Wait (bounded) until every core has finished its snapshot.
             for _ in 0..600_000 {
-                let st = persist_stats(&core).await;
+                let st = persist_stats(&core, tx).await;
                 if st.iter().all(|s| !s.saving) {
                     return if st.iter().all(|s| s.last_save_ok) && st.iter().all(|s| s.last_save >= before) {
                         Reply::ok()
@@ -114,13 +126,55 @@ pub async fn run(conn: &mut Conn, spec: &CommandSpec, argv: &[Bytes]) -> Reply {
             }
             Reply::error("ERR snapshot did not finish in time")
         }
-        "lastsave" => Reply::Int(persist_stats(&core).await.iter().map(|s| s.last_save).min().unwrap_or(0) as i64),
+        "lastsave" => Reply::Int(persist_stats(&core, tx).await.iter().map(|s| s.last_save).min().unwrap_or(0) as i64),
         _ => Reply::error(format!("ERR '{}' is not available", spec.name)),
     }
 }
 
-async fn persist_stats(core: &Core) -> Vec<crate::persistence::PersistStats> {
-    core.broadcast(|| Op::PersistStats).await.into_iter().filter_map(|o| if let Out::Persist(p) = o { Some(p) } else { None }).collect()
+/// ```text
+/// PUBSUB CHANNELS [pattern] | NUMSUB [channel ...] | NUMPAT | SHARDCHANNELS [pattern] | SHARDNUMSUB [channel ...]
+/// ```
+async fn pubsub(core: &Core, tx: Option<crate::core::TxId>, argv: &[Bytes]) -> Reply {
+    let sub = argv[1].to_ascii_uppercase();
+    match (sub.as_slice(), argv.len()) {
+        (b"CHANNELS" | b"SHARDCHANNELS", 2 | 3) => {
+            let sharded = sub.as_slice() == b"SHARDCHANNELS";
+            let pattern = argv.get(2).cloned();
+            let mut names = std::collections::BTreeSet::new();
+            for o in core.broadcast(tx, || Op::PubsubChannels { sharded, pattern: pattern.clone() }).await {
+                if let Out::Keys(k) = o {
+                    names.extend(k);
+                }
+            }
+            Reply::Array(names.into_iter().map(Reply::Bulk).collect())
+        }
+        (b"NUMSUB" | b"SHARDNUMSUB", _) => {
+            let sharded = sub.as_slice() == b"SHARDNUMSUB";
+            let channels: Vec<Bytes> = argv[2..].to_vec();
+            let mut totals = vec![0usize; channels.len()];
+            for o in core.broadcast(tx, || Op::PubsubNumsub { sharded, channels: channels.clone() }).await {
+                if let Out::Counts(c) = o {
+                    totals.iter_mut().zip(c).for_each(|(t, n)| *t += n);
+                }
+            }
+            Reply::Array(channels.into_iter().zip(totals).flat_map(|(c, n)| [Reply::Bulk(c), Reply::Int(n as i64)]).collect())
+        }
+        (b"NUMPAT", 2) => {
+            let mut patterns = std::collections::BTreeSet::new();
+            for o in core.broadcast(tx, || Op::PubsubPatterns).await {
+                if let Out::Keys(k) = o {
+                    patterns.extend(k);
+                }
+            }
+            Reply::Int(patterns.len() as i64)
+        }
+        (b"CHANNELS" | b"SHARDCHANNELS" | b"NUMPAT", _) => sub_arity("pubsub", &argv[1]),
+        _ => unknown_subcommand(&argv[1], "pubsub"),
+    }
+}
+
+async fn persist_stats(core: &Core, tx: Option<crate::core::TxId>) -> Vec<crate::persistence::PersistStats> {
+    core.broadcast(tx, || Op::PersistStats).await.into_iter().filter_map(|o| if let Out::Persist(p) = o { Some(p) } else { None }).collect()
 }
 
 fn count(o: Out) -> usize {
@@ -249,7 +303,7 @@ async fn client(conn: &mut Conn, argv: &[Bytes]) -> Reply {
                 return CmdError::Syntax.into();
             }
             let mut text = String::new();
-            for out in conn.core.broadcast(|| Op::ClientList).await {
+            for out in conn.core.broadcast(conn.active_tx, || Op::ClientList).await {
                 if let Out::Text(t) = out {
                     text.push_str(&t);
                 }
@@ -355,7 +409,7 @@ fn command(argv: &[Bytes]) -> Reply {
 /// ```text
 /// CONFIG GET parameter [parameter ...] | SET parameter value [parameter value ...] | RESETSTAT
 /// ```
-async fn config(core: &Core, argv: &[Bytes]) -> Reply {
+async fn config(core: &Core, tx: Option<crate::core::TxId>, argv: &[Bytes]) -> Reply {
     let sub = argv[1].to_ascii_uppercase();
     match sub.as_slice() {
         b"GET" if argv.len() >= 3 => {
@@ -384,12 +438,12 @@ async fn config(core: &Core, argv: &[Bytes]) -> Reply {
                 }
             }
             for (k, v) in pairs {
-                core.broadcast(|| Op::ConfigSet(k.clone(), v.clone())).await;
+                core.broadcast(tx, || Op::ConfigSet(k.clone(), v.clone())).await;
             }
             Reply::ok()
         }
         b"RESETSTAT" if argv.len() == 2 => {
-            core.broadcast(|| Op::ResetStats).await;
+            core.broadcast(tx, || Op::ResetStats).await;
             Reply::ok()
         }
         b"GET" | b"SET" | b"RESETSTAT" => sub_arity("config", &argv[1]),
@@ -402,7 +456,7 @@ async fn config(core: &Core, argv: &[Bytes]) -> Reply {
 /// ```
 /// The cursor is the next hash slot to visit (0 starts and ends), so a
 /// full iteration returns every key that existed throughout it.
-async fn scan(core: &Core, argv: &[Bytes]) -> Reply {
+async fn scan(core: &Core, tx: Option<crate::core::TxId>, argv: &[Bytes]) -> Reply {
     let Some(cursor) = std::str::from_utf8(&argv[1]).ok().and_then(|s| s.parse::<u64>().ok()) else {
         return Reply::error("ERR invalid cursor");
     };
@@ -436,7 +490,7 @@ async fn scan(core: &Core, argv: &[Bytes]) -> Reply {
         let owner = core.node.ranges.owner_of(slot);
         let end = core.node.ranges.range_of(owner).end;
         let op = Op::Scan { slot, end, count: count - found.len(), filter: filter.clone() };
-        let Some(Out::Scan(keys, next)) = core.call(owner, None, vec![op]).await.into_iter().next() else {
+        let Some(Out::Scan(keys, next)) = core.call(owner, tx, vec![op]).await.into_iter().next() else {
             return empty(0);
         };
         found.extend(keys.into_iter().map(Reply::Bulk));
@@ -447,10 +501,10 @@ async fn scan(core: &Core, argv: &[Bytes]) -> Reply {
 }
 
 /// A random key, chosen among cores in proportion to their key counts.
-async fn randomkey(core: &Core) -> Reply {
+async fn randomkey(core: &Core, tx: Option<crate::core::TxId>) -> Reply {
     let mut candidates = Vec::new();
     let mut total = 0usize;
-    for out in core.broadcast(|| Op::RandomKey).await {
+    for out in core.broadcast(tx, || Op::RandomKey).await {
         if let Out::RandomKey(n, Some(k)) = out {
             total += n;
             candidates.push((n, k));
@@ -481,13 +535,13 @@ const INFO_DEFAULT: &[&str] = &["server", "clients", "memory", "persistence", "s
 /// ```text
 /// INFO [section [section ...]]
 /// ```
-async fn info(core: &Core, argv: &[Bytes]) -> Reply {
+async fn info(core: &Core, tx: Option<crate::core::TxId>, argv: &[Bytes]) -> Reply {
     let mut wanted: Vec<String> = argv[1..].iter().map(|s| String::from_utf8_lossy(s).to_ascii_lowercase()).collect();
     if wanted.is_empty() || wanted.iter().any(|w| w == "default" || w == "all" || w == "everything") {
         wanted = INFO_DEFAULT.iter().map(|s| s.to_string()).collect();
     }
     let stats: Vec<CoreStats> =
-        core.broadcast(|| Op::Stats).await.into_iter().filter_map(|o| if let Out::Stats(s) = o { Some(s) } else { None }).collect();
+        core.broadcast(tx, || Op::Stats).await.into_iter().filter_map(|o| if let Out::Stats(s) = o { Some(s) } else { None }).collect();
     let mut text = String::new();
     for section in INFO_DEFAULT.iter().filter(|s| wanted.iter().any(|w| w == *s)) {
         if !text.is_empty() {

@@ -33,6 +33,12 @@ pub struct Config {
     #[serde(deserialize_with = "de_memory")]
     pub maxmemory: u64,
     pub maxmemory_policy: String,
+    #[serde(deserialize_with = "de_memory")]
+    pub client_output_buffer_limit_pubsub_hard: u64,
+    #[serde(deserialize_with = "de_memory")]
+    pub client_output_buffer_limit_pubsub_soft: u64,
+    pub client_output_buffer_limit_pubsub_soft_seconds: u64,
+    pub notify_keyspace_events: String,
     pub maxclients: usize,
     pub spin_before_park_us: u64,
     pub active_expire_interval_ms: u64,
@@ -189,6 +195,15 @@ impl Config {
         Ok(cfg)
     }
 
+    /// Output limits for Pub/Sub subscribers.
+    pub fn pubsub_limits(&self) -> crate::pubsub::Limits {
+        crate::pubsub::Limits {
+            hard: self.client_output_buffer_limit_pubsub_hard as usize,
+            soft: self.client_output_buffer_limit_pubsub_soft as usize,
+            soft_seconds: self.client_output_buffer_limit_pubsub_soft_seconds,
+        }
+    }
+
     /// Limits the request parser enforces.
     pub fn parser_limits(&self) -> resp::Limits {
         resp::Limits {
@@ -221,6 +236,10 @@ impl Config {
             ("client-output-buffer-limit", self.client_output_buffer_limit.to_string()),
             ("maxmemory", self.maxmemory.to_string()),
             ("maxmemory-policy", self.maxmemory_policy.clone()),
+            ("client-output-buffer-limit-pubsub-hard", self.client_output_buffer_limit_pubsub_hard.to_string()),
+            ("client-output-buffer-limit-pubsub-soft", self.client_output_buffer_limit_pubsub_soft.to_string()),
+            ("client-output-buffer-limit-pubsub-soft-seconds", self.client_output_buffer_limit_pubsub_soft_seconds.to_string()),
+            ("notify-keyspace-events", self.notify_keyspace_events.clone()),
             ("maxclients", self.maxclients.to_string()),
             ("spin-before-park-us", self.spin_before_park_us.to_string()),
             ("active-expire-interval-ms", self.active_expire_interval_ms.to_string()),
@@ -238,6 +257,15 @@ impl Config {
             "client-query-buffer-limit" => self.client_query_buffer_limit = num(value)?.max(1024 * 1024),
             "client-output-buffer-limit" => self.client_output_buffer_limit = num(value)?,
             "maxclients" => self.maxclients = num(value)?.max(1),
+            "client-output-buffer-limit-pubsub-hard" => self.client_output_buffer_limit_pubsub_hard = parse_memory(value).ok_or("argument must be a memory value")?,
+            "client-output-buffer-limit-pubsub-soft" => self.client_output_buffer_limit_pubsub_soft = parse_memory(value).ok_or("argument must be a memory value")?,
+            "client-output-buffer-limit-pubsub-soft-seconds" => self.client_output_buffer_limit_pubsub_soft_seconds = num(value)? as u64,
+            "notify-keyspace-events" => {
+                if value.chars().any(|c| !"KEg$lshzxeAtmdn".contains(c)) {
+                    return Err("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".into());
+                }
+                self.notify_keyspace_events = value.to_string();
+            }
             "maxmemory" => self.maxmemory = parse_memory(value).ok_or("argument must be a memory value")?,
             "maxmemory-policy" => {
                 if !MAXMEMORY_POLICIES.contains(&value) {

@@ -19,6 +19,8 @@ use std::time::Instant;
 enum Pending {
     Ready(Protocol, Reply),
     Remote(Protocol, Rc<Slot<Vec<Out>>>),
+    /// Several frames for one command ((P|S)(UN)SUBSCRIBE confirmations).
+    Many(Protocol, Vec<Reply>),
 }
 
 /// Per-connection state the commands may change.
@@ -27,6 +29,14 @@ pub struct Conn {
     pub info: Rc<RefCell<ClientInfo>>,
     pub proto: Protocol,
     pub quit: bool,
+    /// Commands queued after MULTI.
+    pub multi: Option<crate::txn::MultiState>,
+    /// WATCHed keys: (owning core, key, version seen).
+    pub watched: Vec<(usize, Bytes, u64)>,
+    /// The transaction EXEC is running, if any (its gates are held).
+    pub active_tx: Option<crate::core::TxId>,
+    /// Pub/Sub state, once the connection subscribed to something.
+    pub sub: Option<Rc<crate::pubsub::Subscriber>>,
 }
 
 const READ_CHUNK: usize = 64 * 1024;
@@ -50,15 +60,40 @@ pub async fn serve(core: Rc<Core>, stream: TcpStream) {
         resp: 2,
     }));
     core.clients.borrow_mut().insert(id, info.clone());
-    let mut conn = Conn { core: core.clone(), info, proto: Protocol::Resp2, quit: false };
+    let mut conn = Conn { core: core.clone(), info, proto: Protocol::Resp2, quit: false, multi: None, watched: Vec::new(), active_tx: None, sub: None };
     if let Err(e) = conn.run(stream).await {
         tracing::debug!(client = id, "connection ended: {e}");
     }
+    if let Some(sub) = conn.sub.take() {
+        core.pubsub.borrow_mut().remove_all(&sub);
+    }
+    crate::txn::unwatch_all(&mut conn).await;
     core.clients.borrow_mut().remove(&id);
     node.connected_clients.fetch_sub(1, Ordering::Relaxed);
 }
 
 impl Conn {
+    /// RESP2 clients in subscribed mode may only (un)subscribe, PING, QUIT and RESET.
+    fn subscribed_mode_check(&self, spec: &commands::CommandSpec, argv: &[Bytes]) -> Option<Pending> {
+        let sub = self.sub.as_ref()?;
+        if self.proto != Protocol::Resp2 || !sub.is_subscribed() {
+            return None;
+        }
+        match spec.name {
+            "subscribe" | "unsubscribe" | "psubscribe" | "punsubscribe" | "ssubscribe" | "sunsubscribe" | "quit" | "reset" => None,
+            "ping" => {
+                let msg = argv.get(1).cloned().unwrap_or_default();
+                Some(Pending::Ready(self.proto, Reply::Array(vec![Reply::Bulk(Bytes::from_static(b"pong")), Reply::Bulk(msg)])))
+            }
+            name => Some(Pending::Ready(
+                self.proto,
+                Reply::error(format!(
+                    "ERR Can't execute '{name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
+                )),
+            )),
+        }
+    }
+
     async fn run(&mut self, mut stream: TcpStream) -> std::io::Result<()> {
         let limits = self.core.config.borrow().parser_limits();
         let mut parser = RequestParser::new(limits);
@@ -67,11 +102,29 @@ impl Conn {
         let mut scratch = vec![0u8; READ_CHUNK];
         let mut pending: Vec<Pending> = Vec::new();
         loop {
-            let n = stream.read(&mut scratch).await?;
-            if n == 0 {
+            // A subscriber also wakes up for messages to deliver. (glommio's
+            // read only takes data when it completes, so dropping a pending
+            // read loses nothing.)
+            let n = match self.sub.clone() {
+                Some(sub) => {
+                    let read = async { Some(stream.read(&mut scratch).await) };
+                    let push = async {
+                        sub.ready.wait().await;
+                        None
+                    };
+                    match futures_lite::future::or(read, push).await {
+                        Some(r) => Some(r?),
+                        None => None,
+                    }
+                }
+                None => Some(stream.read(&mut scratch).await?),
+            };
+            if n == Some(0) {
                 return Ok(());
             }
-            inbuf.extend_from_slice(&scratch[..n]);
+            if let Some(n) = n {
+                inbuf.extend_from_slice(&scratch[..n]);
+            }
             let (qbuf_limit, out_limit) = {
                 let cfg = self.core.config.borrow();
                 parser.set_limits(cfg.parser_limits());
@@ -98,6 +151,7 @@ impl Conn {
             for p in pending.drain(..) {
                 match p {
                     Pending::Ready(proto, reply) => reply.encode(proto, &mut out),
+                    Pending::Many(proto, replies) => replies.iter().for_each(|r| r.encode(proto, &mut out)),
                     Pending::Remote(proto, slot) => {
                         let reply = slot.take().await.into_iter().next().map(Out::into_reply).unwrap_or(Reply::Nil);
                         reply.encode(proto, &mut out);
@@ -111,8 +165,29 @@ impl Conn {
                 tracing::warn!(client = self.info.borrow().id, bytes = out.len(), "closing client: reply over client-output-buffer-limit");
                 return Ok(());
             }
+            if let Some(sub) = &self.sub {
+                if sub.killed.get() {
+                    return Ok(());
+                }
+                sub.drain_into(&mut out, self.proto);
+            }
             if !out.is_empty() {
-                stream.write_all(&out).await?;
+                match self.sub.clone() {
+                    // A subscriber that stops reading is cut off by the
+                    // output limit even while this write is stuck.
+                    Some(sub) => {
+                        let write = async { Some(stream.write_all(&out).await) };
+                        let killed = async {
+                            sub.kill_signal.wait().await;
+                            None
+                        };
+                        match futures_lite::future::or(write, killed).await {
+                            Some(r) => r?,
+                            None => return Ok(()),
+                        }
+                    }
+                    None => stream.write_all(&out).await?,
+                }
                 out.clear();
                 if out.capacity() > 4 * READ_CHUNK {
                     out = BytesMut::with_capacity(16 * 1024);
@@ -138,7 +213,8 @@ impl Conn {
         }
         self.core.commands_processed.set(self.core.commands_processed.get() + 1);
         let Some(idx) = commands::lookup_index(&argv[0]) else {
-            return Pending::Ready(proto, commands::unknown_command_error(&argv).into());
+            let e = commands::unknown_command_error(&argv).into();
+            return Pending::Ready(proto, crate::txn::refuse(self, e));
         };
         let spec = &commands::table()[idx];
         {
@@ -149,10 +225,35 @@ impl Conn {
             }
         }
         if !spec.arity_ok(argv.len()) {
-            return Pending::Ready(proto, CmdError::WrongArity(spec.name.to_string()).into());
+            let e = CmdError::WrongArity(spec.name.to_string()).into();
+            return Pending::Ready(proto, crate::txn::refuse(self, e));
         }
         if self.core.node.loading() && !spec.flags.contains(&"loading") {
             return Pending::Ready(proto, Reply::error("LOADING Redis is loading the dataset in memory"));
+        }
+        if let Some(p) = self.subscribed_mode_check(spec, &argv) {
+            return p;
+        }
+        match spec.name {
+            "multi" if self.multi.is_some() => return Pending::Ready(proto, crate::txn::nested()),
+            "multi" => {
+                self.multi = Some(Default::default());
+                return Pending::Ready(proto, Reply::ok());
+            }
+            "exec" => return Pending::Ready(proto, crate::txn::exec(self).await),
+            "discard" => return Pending::Ready(proto, crate::txn::discard(self).await),
+            "watch" => return Pending::Ready(proto, crate::txn::watch(self, &argv).await),
+            "unwatch" => {
+                crate::txn::unwatch_all(self).await;
+                return Pending::Ready(proto, Reply::ok());
+            }
+            _ if self.multi.is_some() && spec.name != "quit" => {
+                return Pending::Ready(proto, crate::txn::queue(self, idx, argv));
+            }
+            "subscribe" | "unsubscribe" | "psubscribe" | "punsubscribe" | "ssubscribe" | "sunsubscribe" => {
+                return Pending::Many(self.proto, crate::pubsub::command(self, spec.name, &argv));
+            }
+            _ => {}
         }
         if let Exec::Server = spec.exec {
             let reply = crate::admin::run(self, spec, &argv).await;

@@ -93,6 +93,16 @@ pub enum Op {
     /// Release a parked `Block`/`Watch` (timeout, disconnect): it answers
     /// its timeout reply now unless it was already served.
     Unblock { wid: u64 },
+    /// Deliver a published message to this core's subscribers.
+    Publish { channel: Bytes, message: Bytes, sharded: bool },
+    PubsubChannels { sharded: bool, pattern: Option<Bytes> },
+    PubsubNumsub { sharded: bool, channels: Vec<Bytes> },
+    PubsubPatterns,
+    /// WATCH these keys: their versions.
+    WatchKeys(Vec<Bytes>),
+    UnwatchKeys(Vec<Bytes>),
+    /// Whether every key still has the version WATCH saw.
+    CheckWatch(Vec<(Bytes, u64)>),
     /// Start a background snapshot (and log switch) on this core.
     BgSave,
     PersistStats,
@@ -114,6 +124,8 @@ pub enum Out {
     Entries(Vec<Option<Entry>>),
     Stats(CoreStats),
     Persist(crate::persistence::PersistStats),
+    Counts(Vec<usize>),
+    Versions(Vec<u64>),
     Flag(bool),
     Text(String),
     Done,
@@ -221,6 +233,7 @@ pub struct Core {
     /// Commands received by this core's connections.
     pub commands_processed: Cell<u64>,
     pub persist: crate::persistence::Persist,
+    pub pubsub: RefCell<crate::pubsub::Registry>,
     /// Connections of this core waiting in a blocking command.
     pub blocked_conns: Cell<usize>,
     /// Replies waiting for the log fsync that makes their writes durable.
@@ -251,6 +264,7 @@ impl Core {
             forwarded_in: Cell::new(0),
             commands_processed: Cell::new(0),
             persist,
+            pubsub: RefCell::new(crate::pubsub::Registry::default()),
             blocked_conns: Cell::new(0),
             held: RefCell::new(Vec::new()),
             me: RefCell::new(std::rc::Weak::new()),
@@ -539,6 +553,13 @@ impl Core {
             },
             Op::Stats => Out::Stats(self.stats()),
             Op::PersistStats => Out::Persist(self.persist.stats()),
+            Op::Publish { channel, message, sharded } => {
+                let limits = self.config.borrow().pubsub_limits();
+                Out::Count(self.pubsub.borrow().deliver(&channel, &message, sharded, limits))
+            }
+            Op::PubsubChannels { sharded, pattern } => Out::Keys(self.pubsub.borrow().channel_names(sharded, pattern.as_deref())),
+            Op::PubsubNumsub { sharded, channels } => Out::Counts(channels.iter().map(|c| self.pubsub.borrow().numsub(sharded, c)).collect()),
+            Op::PubsubPatterns => Out::Keys(self.pubsub.borrow().pattern_names()),
             Op::BgSave => match self.me.borrow().upgrade() {
                 Some(me) => Out::Flag(crate::persistence::start_bgsave(&me)),
                 None => Out::Flag(false),
@@ -712,8 +733,8 @@ impl Core {
     }
 
     /// Runs one op on every core and returns the outputs in core order.
-    pub async fn broadcast(&self, make: impl Fn() -> Op) -> Vec<Out> {
-        let started: Vec<_> = (0..self.node.cores()).map(|c| self.call_start(c, None, vec![make()])).collect();
+    pub async fn broadcast(&self, tx: Option<TxId>, make: impl Fn() -> Op) -> Vec<Out> {
+        let started: Vec<_> = (0..self.node.cores()).map(|c| self.call_start(c, tx, vec![make()])).collect();
         let mut outs = Vec::with_capacity(started.len());
         for s in started {
             let mut v = match s {
@@ -766,6 +787,12 @@ fn exec_shard_op(shard: &mut Shard, op: Op) -> Out {
             Out::Done
         }
         Op::Fetch(keys) => Out::Entries(keys.iter().map(|k| shard.peek(k).cloned()).collect()),
+        Op::WatchKeys(keys) => Out::Versions(keys.iter().map(|k| shard.watch_key(k)).collect()),
+        Op::UnwatchKeys(keys) => {
+            keys.iter().for_each(|k| shard.unwatch_key(k));
+            Out::Done
+        }
+        Op::CheckWatch(items) => Out::Flag(items.iter().all(|(k, v)| shard.watch_version(k) == Some(*v))),
         Op::Store(items) => {
             for (key, entry) in items {
                 match entry {

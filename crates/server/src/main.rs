@@ -19,7 +19,9 @@ mod conn;
 mod core;
 mod multi;
 mod persistence;
+mod pubsub;
 mod sync;
+mod txn;
 
 use crate::config::{Cli, Config};
 use crate::core::{Batch, Core, Node};

@@ -32,6 +32,9 @@ async fn fan_out(core: &Core, tx: TxId, per_core: Vec<(usize, Vec<Op>)>) -> Vec<
 }
 
 async fn unlock_all(core: &Core, tx: TxId, cores: &[usize]) {
+    if cores.is_empty() {
+        return;
+    }
     fan_out(core, tx, cores.iter().map(|&c| (c, vec![Op::Unlock])).collect()).await;
 }
 
@@ -47,10 +50,23 @@ fn group_by_core(core: &Core, argv: &[Bytes], positions: impl Iterator<Item = us
 /// Runs `argv` (a command of kind `multi`, at table index `cmd`) across the
 /// cores that own its keys.
 pub async fn run(core: &Core, multi: MultiKey, cmd: u16, argv: Vec<Bytes>) -> Reply {
+    run_in(core, multi, cmd, argv, None).await
+}
+
+/// Like [`run`]; inside a transaction (`outer`) whose gates are already held,
+/// nothing is locked or released here.
+pub async fn run_in(core: &Core, multi: MultiKey, cmd: u16, argv: Vec<Bytes>, outer: Option<TxId>) -> Reply {
     let spec = &commands::table()[cmd as usize];
     let groups = group_by_core(core, &argv, spec.key_indexes(argv.len()));
-    let cores: Vec<usize> = groups.keys().copied().collect();
-    let tx = core.new_tx();
+    let cores: Vec<usize> = if outer.is_some() { Vec::new() } else { groups.keys().copied().collect() };
+    let tx = outer.unwrap_or_else(|| core.new_tx());
+    // Inside a transaction the last op on a core must not release its gate.
+    let release = |mut ops: Vec<Op>| {
+        if outer.is_some() {
+            ops.retain(|o| !matches!(o, Op::Unlock));
+        }
+        ops
+    };
     // Sub-command for one core: the command name and that core's arguments.
     let sub = |positions: &[usize], width: usize| -> Vec<Bytes> {
         let mut v = Vec::with_capacity(1 + positions.len() * width);
@@ -67,7 +83,7 @@ pub async fn run(core: &Core, multi: MultiKey, cmd: u16, argv: Vec<Bytes>) -> Re
                 return CmdError::WrongArity(spec.name.into()).into();
             }
             core.lock_all(tx, &cores).await;
-            let plan = groups.iter().map(|(&c, pos)| (c, vec![Op::Cmd { idx: cmd, argv: sub(pos, width) }, Op::Unlock])).collect();
+            let plan = groups.iter().map(|(&c, pos)| (c, release(vec![Op::Cmd { idx: cmd, argv: sub(pos, width) }, Op::Unlock]))).collect();
             let results = fan_out(core, tx, plan).await;
             combine(multi, &groups, results, argv.len())
         }
@@ -89,16 +105,16 @@ pub async fn run(core: &Core, multi: MultiKey, cmd: u16, argv: Vec<Bytes>) -> Re
                 .map(|(&c, pos)| {
                     let mut a = sub(pos, 2);
                     a[0] = Bytes::from_static(b"mset");
-                    (c, vec![Op::Cmd { idx: mset, argv: a }, Op::Unlock])
+                    (c, release(vec![Op::Cmd { idx: mset, argv: a }, Op::Unlock]))
                 })
                 .collect();
             fan_out(core, tx, plan).await;
             Reply::Int(1)
         }
-        MultiKey::Move { nx } => rename_across(core, tx, &argv, nx).await,
+        MultiKey::Move { nx } => rename_across(core, tx, &argv, nx, outer.is_none()).await,
         MultiKey::Scratch => {
             core.lock_all(tx, &cores).await;
-            scratch(core, tx, spec, &argv, &groups, |shard| commands::run_on_shard(spec, shard, &argv)).await
+            scratch(core, tx, spec, &argv, &groups, outer.is_none(), |shard| commands::run_on_shard(spec, shard, &argv)).await
         }
         MultiKey::No => Reply::error("ERR internal: command cannot span cores"),
     }
@@ -140,12 +156,18 @@ fn combine(multi: MultiKey, groups: &BTreeMap<usize, Vec<usize>>, results: Vec<(
 }
 
 /// RENAME / RENAMENX with source and destination on different cores.
-async fn rename_across(core: &Core, tx: TxId, argv: &[Bytes], nx: bool) -> Reply {
+async fn rename_across(core: &Core, tx: TxId, argv: &[Bytes], nx: bool, locking: bool) -> Reply {
     let (src, dst) = (argv[1].clone(), argv[2].clone());
     let (cs, cd) = (core.node.core_of_key(&src), core.node.core_of_key(&dst));
-    let mut cores = vec![cs, cd];
+    let mut cores = if locking { vec![cs, cd] } else { vec![] };
     cores.sort_unstable();
     core.lock_all(tx, &cores).await;
+    let unlock = |mut ops: Vec<Op>| {
+        if !locking {
+            ops.retain(|o| !matches!(o, Op::Unlock));
+        }
+        ops
+    };
     let exists = idx(b"exists");
     let has_src = int_of(core.call(cs, Some(tx), vec![Op::Cmd { idx: exists, argv: vec![Bytes::from_static(b"exists"), src.clone()] }]).await);
     if has_src == 0 {
@@ -159,7 +181,7 @@ async fn rename_across(core: &Core, tx: TxId, argv: &[Bytes], nx: bool) -> Reply
             return Reply::Int(0);
         }
     }
-    let entry = match core.call(cs, Some(tx), vec![Op::Take(src), Op::Unlock]).await.into_iter().next() {
+    let entry = match core.call(cs, Some(tx), unlock(vec![Op::Take(src), Op::Unlock])).await.into_iter().next() {
         Some(Out::Entry(e)) => e,
         _ => None,
     };
@@ -168,7 +190,7 @@ async fn rename_across(core: &Core, tx: TxId, argv: &[Bytes], nx: bool) -> Reply
         ops.push(Op::Put(dst, e));
     }
     ops.push(Op::Unlock);
-    core.call(cd, Some(tx), ops).await;
+    core.call(cd, Some(tx), unlock(ops)).await;
     if nx {
         Reply::Int(1)
     } else {
@@ -185,6 +207,7 @@ async fn scratch<R>(
     spec: &commands::CommandSpec,
     argv: &[Bytes],
     groups: &BTreeMap<usize, Vec<usize>>,
+    release: bool,
     run: impl FnOnce(&mut store::Shard) -> R,
 ) -> R {
     // Each key once per core, in a stable order.
@@ -233,7 +256,9 @@ async fn scratch<R>(
             if let Some(w) = writes.remove(&c) {
                 ops.push(Op::Store(w));
             }
-            ops.push(Op::Unlock);
+            if release {
+                ops.push(Op::Unlock);
+            }
             (c, ops)
         })
         .collect();
@@ -250,7 +275,7 @@ pub async fn try_blocking(core: &Core, idx: u16, argv: &[Bytes]) -> Option<Reply
     let cores: Vec<usize> = groups.keys().copied().collect();
     let tx = core.new_tx();
     core.lock_all(tx, &cores).await;
-    match scratch(core, tx, spec, argv, &groups, |shard| op(shard, argv)).await {
+    match scratch(core, tx, spec, argv, &groups, true, |shard| op(shard, argv)).await {
         Ok(r) => r,
         Err(e) => Some(e.into()),
     }

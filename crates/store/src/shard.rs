@@ -66,6 +66,10 @@ pub struct Shard {
     nonempty_pos: Vec<u32>,
     /// A point-in-time snapshot being taken (see `snapshot.rs`).
     pub(crate) snap: Option<Box<crate::snapshot::SnapState>>,
+    /// WATCHed keys: (version, watchers). A write to a watched key gives it
+    /// a new version, so EXEC can tell it changed.
+    watched: HashMap<Bytes, (u64, u32)>,
+    watch_seq: u64,
     /// Keys with a TTL ordered by expiry time, for the active expiry cycle.
     expiry: BTreeSet<(u64, Bytes)>,
     /// The clock commands see: set once per command by [`Shard::set_now`], as a
@@ -96,6 +100,8 @@ impl Shard {
             nonempty: Vec::new(),
             nonempty_pos: vec![u32::MAX; SLOT_COUNT as usize],
             snap: None,
+            watched: HashMap::new(),
+            watch_seq: 0,
             expiry: BTreeSet::new(),
             now: crate::unix_time_ms(),
             stats: ShardStats::default(),
@@ -293,6 +299,10 @@ impl Shard {
     /// Drops every key.
     pub fn clear(&mut self) {
         self.freeze_snapshot();
+        for w in self.watched.values_mut() {
+            self.watch_seq += 1;
+            w.0 = self.watch_seq;
+        }
         for m in &mut self.slots {
             *m = HashMap::new();
         }
@@ -301,6 +311,41 @@ impl Shard {
         self.expiry.clear();
         self.len = 0;
         self.used = 0;
+    }
+
+    /// Starts watching `key`; returns its current version.
+    pub fn watch_key(&mut self, key: &[u8]) -> u64 {
+        self.expire_if_due(key);
+        let w = self.watched.entry(Bytes::copy_from_slice(key)).or_insert((0, 0));
+        w.1 += 1;
+        w.0
+    }
+
+    /// Stops one watcher of `key`.
+    pub fn unwatch_key(&mut self, key: &[u8]) {
+        if let Some(w) = self.watched.get_mut(key) {
+            w.1 = w.1.saturating_sub(1);
+            if w.1 == 0 {
+                self.watched.remove(key);
+            }
+        }
+    }
+
+    /// The version of a watched key now (a key that expired since counts as written).
+    pub fn watch_version(&mut self, key: &[u8]) -> Option<u64> {
+        self.expire_if_due(key);
+        self.watched.get(key).map(|w| w.0)
+    }
+
+    /// Gives a watched key a new version (called before every write to a key).
+    pub(crate) fn touch_watched(&mut self, key: &[u8]) {
+        if self.watched.is_empty() {
+            return;
+        }
+        if let Some(w) = self.watched.get_mut(key) {
+            self.watch_seq += 1;
+            w.0 = self.watch_seq;
+        }
     }
 
     /// Estimated bytes held by this shard's keys and values.

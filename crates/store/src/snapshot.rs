@@ -94,8 +94,10 @@ impl Shard {
         }
     }
 
-    /// Saves `key`'s entry as of the snapshot instant before its first write.
+    /// Runs before every write to `key`: bumps a WATCH version, and saves the
+    /// key's entry as of the snapshot instant before its first write.
     pub(crate) fn before_write(&mut self, key: &[u8]) {
+        self.touch_watched(key);
         let Some(st) = self.snap.as_mut() else { return };
         if st.frozen.is_some() {
             return;

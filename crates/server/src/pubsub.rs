@@ -1,0 +1,281 @@
+//! Pub/Sub: channel, pattern and shard-channel subscriptions, per core.
+//!
+//! A connection's subscriptions are registered on the core it lives on. A
+//! PUBLISH delivers to the subscribers of its own core at once and sends one
+//! `Op::Publish` to every other core, each delivering to its own; the reply
+//! adds up the receivers. Messages of one publisher reach every subscriber in
+//! publish order (one FIFO channel per pair of cores).
+//!
+//! Each subscriber has an outgoing queue. Its connection writes the queue
+//! whenever it grows; a subscriber whose queue exceeds the pubsub output
+//! limits (hard, or soft for longer than the soft period) is disconnected
+//! so a slow reader cannot make the node's memory grow without bound.
+
+use crate::sync::Signal;
+use bytes::{Bytes, BytesMut};
+use resp::{Protocol, Reply};
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::rc::Rc;
+use std::time::Instant;
+use store::glob::glob_match;
+
+/// The three namespaces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Channel,
+    Pattern,
+    Shard,
+}
+
+/// Output limits for subscribers (config client-output-buffer-limit-pubsub-*).
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub hard: usize,
+    pub soft: usize,
+    pub soft_seconds: u64,
+}
+
+/// One subscribed connection.
+pub struct Subscriber {
+    pub id: u64,
+    queue: RefCell<VecDeque<Reply>>,
+    queued_bytes: Cell<usize>,
+    soft_since: Cell<Option<Instant>>,
+    /// New messages to write.
+    pub ready: Signal,
+    /// Set when the queue broke the limits: the connection must close.
+    pub killed: Cell<bool>,
+    pub kill_signal: Signal,
+    pub channels: RefCell<BTreeSet<Bytes>>,
+    pub patterns: RefCell<BTreeSet<Bytes>>,
+    pub shard_channels: RefCell<BTreeSet<Bytes>>,
+}
+
+impl Subscriber {
+    pub fn new(id: u64) -> Rc<Subscriber> {
+        Rc::new(Subscriber {
+            id,
+            queue: RefCell::new(VecDeque::new()),
+            queued_bytes: Cell::new(0),
+            soft_since: Cell::new(None),
+            ready: Signal::default(),
+            killed: Cell::new(false),
+            kill_signal: Signal::default(),
+            channels: RefCell::new(BTreeSet::new()),
+            patterns: RefCell::new(BTreeSet::new()),
+            shard_channels: RefCell::new(BTreeSet::new()),
+        })
+    }
+
+    /// Channel + pattern subscriptions (what SUBSCRIBE/PSUBSCRIBE report).
+    pub fn count(&self) -> usize {
+        self.channels.borrow().len() + self.patterns.borrow().len()
+    }
+
+    pub fn shard_count(&self) -> usize {
+        self.shard_channels.borrow().len()
+    }
+
+    pub fn is_subscribed(&self) -> bool {
+        self.count() + self.shard_count() > 0
+    }
+
+    fn push(&self, msg: Reply, size: usize, limits: Limits) {
+        if self.killed.get() {
+            return;
+        }
+        self.queue.borrow_mut().push_back(msg);
+        let q = self.queued_bytes.get() + size;
+        self.queued_bytes.set(q);
+        let over_hard = limits.hard > 0 && q > limits.hard;
+        let over_soft = limits.soft > 0 && q > limits.soft;
+        let soft_expired = match (over_soft, self.soft_since.get()) {
+            (false, _) => {
+                self.soft_since.set(None);
+                false
+            }
+            (true, None) => {
+                self.soft_since.set(Some(Instant::now()));
+                limits.soft_seconds == 0
+            }
+            (true, Some(t)) => t.elapsed().as_secs() >= limits.soft_seconds,
+        };
+        if over_hard || soft_expired {
+            tracing::warn!(client = self.id, bytes = q, "closing subscriber: over the pubsub output buffer limit");
+            self.killed.set(true);
+            self.queue.borrow_mut().clear();
+            self.queued_bytes.set(0);
+            self.kill_signal.notify();
+        }
+        self.ready.notify();
+    }
+
+    /// Moves queued messages into `out`.
+    pub fn drain_into(&self, out: &mut BytesMut, proto: Protocol) {
+        for m in self.queue.borrow_mut().drain(..) {
+            m.encode(proto, out);
+        }
+        self.queued_bytes.set(0);
+    }
+}
+
+/// The subscriptions of one core.
+#[derive(Default)]
+pub struct Registry {
+    channels: HashMap<Bytes, Vec<Rc<Subscriber>>>,
+    patterns: HashMap<Bytes, Vec<Rc<Subscriber>>>,
+    shard_channels: HashMap<Bytes, Vec<Rc<Subscriber>>>,
+}
+
+fn b(s: &'static str) -> Reply {
+    Reply::Bulk(Bytes::from_static(s.as_bytes()))
+}
+
+impl Registry {
+    fn map(&mut self, kind: Kind) -> &mut HashMap<Bytes, Vec<Rc<Subscriber>>> {
+        match kind {
+            Kind::Channel => &mut self.channels,
+            Kind::Pattern => &mut self.patterns,
+            Kind::Shard => &mut self.shard_channels,
+        }
+    }
+
+    /// Subscribes; returns whether it is new for this subscriber.
+    pub fn subscribe(&mut self, sub: &Rc<Subscriber>, kind: Kind, name: &Bytes) -> bool {
+        let set = match kind {
+            Kind::Channel => &sub.channels,
+            Kind::Pattern => &sub.patterns,
+            Kind::Shard => &sub.shard_channels,
+        };
+        if !set.borrow_mut().insert(name.clone()) {
+            return false;
+        }
+        self.map(kind).entry(name.clone()).or_default().push(sub.clone());
+        true
+    }
+
+    pub fn unsubscribe(&mut self, sub: &Subscriber, kind: Kind, name: &[u8]) -> bool {
+        let set = match kind {
+            Kind::Channel => &sub.channels,
+            Kind::Pattern => &sub.patterns,
+            Kind::Shard => &sub.shard_channels,
+        };
+        if !set.borrow_mut().remove(name) {
+            return false;
+        }
+        let map = self.map(kind);
+        if let Some(v) = map.get_mut(name) {
+            v.retain(|s| s.id != sub.id);
+            if v.is_empty() {
+                map.remove(name);
+            }
+        }
+        true
+    }
+
+    /// Drops every subscription of a closing connection.
+    pub fn remove_all(&mut self, sub: &Subscriber) {
+        for (kind, set) in [(Kind::Channel, &sub.channels), (Kind::Pattern, &sub.patterns), (Kind::Shard, &sub.shard_channels)] {
+            let names: Vec<Bytes> = set.borrow().iter().cloned().collect();
+            for n in names {
+                self.unsubscribe(sub, kind, &n);
+            }
+        }
+    }
+
+    /// Delivers a message published on this node; returns the receivers here.
+    pub fn deliver(&self, channel: &Bytes, message: &Bytes, sharded: bool, limits: Limits) -> usize {
+        let size = channel.len() + message.len() + 32;
+        let mut n = 0;
+        if sharded {
+            for s in self.shard_channels.get(channel).into_iter().flatten() {
+                s.push(Reply::Push(vec![b("smessage"), Reply::Bulk(channel.clone()), Reply::Bulk(message.clone())]), size, limits);
+                n += 1;
+            }
+            return n;
+        }
+        for s in self.channels.get(channel).into_iter().flatten() {
+            s.push(Reply::Push(vec![b("message"), Reply::Bulk(channel.clone()), Reply::Bulk(message.clone())]), size, limits);
+            n += 1;
+        }
+        for (pattern, subs) in &self.patterns {
+            if glob_match(pattern, channel) {
+                for s in subs {
+                    s.push(
+                        Reply::Push(vec![b("pmessage"), Reply::Bulk(pattern.clone()), Reply::Bulk(channel.clone()), Reply::Bulk(message.clone())]),
+                        size + pattern.len(),
+                        limits,
+                    );
+                    n += 1;
+                }
+            }
+        }
+        n
+    }
+
+    /// Channels with subscribers matching `pattern` (PUBSUB CHANNELS / SHARDCHANNELS).
+    pub fn channel_names(&self, sharded: bool, pattern: Option<&[u8]>) -> Vec<Bytes> {
+        let map = if sharded { &self.shard_channels } else { &self.channels };
+        map.keys().filter(|c| pattern.is_none_or(|p| glob_match(p, c))).cloned().collect()
+    }
+
+    pub fn numsub(&self, sharded: bool, channel: &[u8]) -> usize {
+        let map = if sharded { &self.shard_channels } else { &self.channels };
+        map.get(channel).map(|v| v.len()).unwrap_or(0)
+    }
+
+    /// Distinct patterns subscribed on this core.
+    pub fn pattern_names(&self) -> Vec<Bytes> {
+        self.patterns.keys().cloned().collect()
+    }
+}
+
+/// The confirmation frame of (P|S)(UN)SUBSCRIBE.
+pub fn confirmation(what: &'static str, name: Option<Bytes>, count: usize) -> Reply {
+    Reply::Push(vec![b(what), name.map(Reply::Bulk).unwrap_or(Reply::Nil), Reply::Int(count as i64)])
+}
+
+/// (P|S)SUBSCRIBE and (P|S)UNSUBSCRIBE for one connection: one confirmation
+/// frame per channel or pattern.
+pub fn command(conn: &mut crate::conn::Conn, name: &str, argv: &[Bytes]) -> Vec<Reply> {
+    let sub = conn.sub.get_or_insert_with(|| Subscriber::new(conn.info.borrow().id)).clone();
+    let core = conn.core.clone();
+    let mut reg = core.pubsub.borrow_mut();
+    let (kind, subscribing, word) = match name {
+        "subscribe" => (Kind::Channel, true, "subscribe"),
+        "psubscribe" => (Kind::Pattern, true, "psubscribe"),
+        "ssubscribe" => (Kind::Shard, true, "ssubscribe"),
+        "unsubscribe" => (Kind::Channel, false, "unsubscribe"),
+        "punsubscribe" => (Kind::Pattern, false, "punsubscribe"),
+        _ => (Kind::Shard, false, "sunsubscribe"),
+    };
+    let count = |s: &Subscriber| if kind == Kind::Shard { s.shard_count() } else { s.count() };
+    let mut replies = Vec::new();
+    if subscribing {
+        for n in &argv[1..] {
+            reg.subscribe(&sub, kind, n);
+            replies.push(confirmation(word, Some(n.clone()), count(&sub)));
+        }
+        return replies;
+    }
+    let names: Vec<Bytes> = if argv.len() > 1 {
+        argv[1..].to_vec()
+    } else {
+        let set = match kind {
+            Kind::Channel => &sub.channels,
+            Kind::Pattern => &sub.patterns,
+            Kind::Shard => &sub.shard_channels,
+        };
+        let all: Vec<Bytes> = set.borrow().iter().cloned().collect();
+        all
+    };
+    if names.is_empty() {
+        return vec![confirmation(word, None, count(&sub))];
+    }
+    for n in names {
+        reg.unsubscribe(&sub, kind, &n);
+        replies.push(confirmation(word, Some(n), count(&sub)));
+    }
+    replies
+}
