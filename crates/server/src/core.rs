@@ -270,6 +270,7 @@ impl Core {
             me: RefCell::new(std::rc::Weak::new()),
         });
         *core.me.borrow_mut() = Rc::downgrade(&core);
+        core.apply_notify_flags();
         core
     }
 
@@ -547,8 +548,14 @@ impl Core {
                 self.gate.borrow_mut().holder = None;
                 Out::Done
             }
-            Op::ConfigSet(k, v) => match self.config.borrow_mut().set(&k, &v) {
-                Ok(()) => Out::Done,
+            Op::ConfigSet(k, v) => match {
+                let r = self.config.borrow_mut().set(&k, &v);
+                r
+            } {
+                Ok(()) => {
+                    self.apply_notify_flags();
+                    Out::Done
+                }
                 Err(e) => Out::Reply(Reply::error(format!("ERR {e}"))),
             },
             Op::Stats => Out::Stats(self.stats()),
@@ -593,9 +600,14 @@ impl Core {
                         self.persist.log_cmd(shard.now(), &argv);
                     }
                 }
+                let expired = shard.take_expired_events();
                 drop(shard);
                 if spec.is_write() {
                     self.mark_ready(spec.key_indexes(argv.len()).map(|i| &argv[i]));
+                    self.notify_write(spec, &argv, &reply);
+                }
+                if !expired.is_empty() {
+                    self.notify_dropped("expired", &expired);
                 }
                 Out::Reply(reply)
             }
@@ -644,6 +656,23 @@ impl Core {
         }
     }
 
+    /// Tells the shard whether to remember expired keys (for `x` events).
+    pub fn apply_notify_flags(&self) {
+        let flags = self.config.borrow().notify_keyspace_events.clone();
+        let on = !flags.is_empty() && (flags.contains('x') || flags.contains('A')) && (flags.contains('K') || flags.contains('E'));
+        self.shard.borrow_mut().track_expired = on;
+    }
+
+    /// Delivers a message to subscribers on every core without waiting for
+    /// the receiver counts (keyspace notifications).
+    pub fn publish_everywhere(&self, channel: Bytes, message: Bytes) {
+        let limits = self.config.borrow().pubsub_limits();
+        self.pubsub.borrow().deliver(&channel, &message, false, limits);
+        for c in (0..self.node.cores()).filter(|&c| c != self.id) {
+            let _ = self.call_start(c, None, vec![Op::Publish { channel: channel.clone(), message: message.clone(), sharded: false }]);
+        }
+    }
+
     /// Enforces this core's share of `maxmemory` before a command that may
     /// grow memory: evicts by policy, or answers -OOM. Inside a multi-core
     /// transaction nothing is evicted (keys must not vanish mid-way).
@@ -660,9 +689,10 @@ impl Core {
         if !in_tx {
             let mut evicted = Vec::new();
             let room = shard.evict_to(budget, policy, &mut evicted);
-            for key in evicted {
-                self.persist.log(&persist::Record::Image { ts: shard.now(), key, entry: None });
+            for key in &evicted {
+                self.persist.log(&persist::Record::Image { ts: shard.now(), key: key.clone(), entry: None });
             }
+            self.notify_dropped("evicted", &evicted);
             if room {
                 return Ok(());
             }

@@ -18,6 +18,7 @@ mod config;
 mod conn;
 mod core;
 mod multi;
+mod notify;
 mod persistence;
 mod pubsub;
 mod sync;
@@ -152,6 +153,7 @@ async fn run_core(
         eprintln!("redcore-server: cannot load data: {e}");
         std::process::exit(1);
     }
+    core.apply_notify_flags();
     node.loading_cores.fetch_sub(1, Ordering::SeqCst);
     tracing::info!(core = id, keys = core.shard.borrow().len(), ms = started.elapsed().as_millis() as u64, "data loaded");
     glommio::spawn_local(persistence::run_log_writer(core.clone())).detach();
@@ -206,11 +208,15 @@ fn start_active_expiry(core: &Rc<Core>) {
                     if !core.gate_idle() {
                         break;
                     }
-                    let reclaimed = {
+                    let (reclaimed, expired) = {
                         let mut shard = core.shard.borrow_mut();
                         shard.set_now(store::unix_time_ms());
-                        shard.expire_cycle(256)
+                        let n = shard.expire_cycle(256);
+                        (n, shard.take_expired_events())
                     };
+                    if !expired.is_empty() {
+                        core.notify_dropped("expired", &expired);
+                    }
                     if reclaimed < 256 {
                         break;
                     }

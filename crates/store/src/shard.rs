@@ -70,6 +70,10 @@ pub struct Shard {
     /// a new version, so EXEC can tell it changed.
     watched: HashMap<Bytes, (u64, u32)>,
     watch_seq: u64,
+    /// Keys reclaimed by expiry since the last `take_expired_events`, kept
+    /// only while `track_expired` is on (keyspace notifications).
+    expired_events: Vec<Bytes>,
+    pub track_expired: bool,
     /// Keys with a TTL ordered by expiry time, for the active expiry cycle.
     expiry: BTreeSet<(u64, Bytes)>,
     /// The clock commands see: set once per command by [`Shard::set_now`], as a
@@ -102,6 +106,8 @@ impl Shard {
             snap: None,
             watched: HashMap::new(),
             watch_seq: 0,
+            expired_events: Vec::new(),
+            track_expired: false,
             expiry: BTreeSet::new(),
             now: crate::unix_time_ms(),
             stats: ShardStats::default(),
@@ -147,6 +153,9 @@ impl Shard {
         if due {
             self.remove(key);
             self.stats.expired_keys += 1;
+            if self.track_expired {
+                self.expired_events.push(Bytes::copy_from_slice(key));
+            }
         }
         !due
     }
@@ -313,6 +322,11 @@ impl Shard {
         self.used = 0;
     }
 
+    /// Keys reclaimed by expiry since the last call (when tracking is on).
+    pub fn take_expired_events(&mut self) -> Vec<Bytes> {
+        std::mem::take(&mut self.expired_events)
+    }
+
     /// Starts watching `key`; returns its current version.
     pub fn watch_key(&mut self, key: &[u8]) -> u64 {
         self.expire_if_due(key);
@@ -474,6 +488,9 @@ impl Shard {
             }
             self.remove(&k);
             self.stats.expired_keys += 1;
+            if self.track_expired {
+                self.expired_events.push(k);
+            }
             done += 1;
         }
         done
