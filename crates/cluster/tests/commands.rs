@@ -580,7 +580,13 @@ fn node_flags_names() {
 
 #[test]
 fn reconfigure_announces_the_new_hostname() {
-    let mut sim = formed(13, Layout { masters: 2, replicas: 0 });
+    let mut sim = formed(
+        13,
+        Layout {
+            masters: 2,
+            replicas: 0,
+        },
+    );
     let mut cfg = sim.node(0).config().clone();
     cfg.hostname = Some("db-0.example".into());
     sim.with_node(0, |c, now| c.reconfigure(now, cfg));
