@@ -1084,3 +1084,33 @@ mod tests {
         assert!(c.is_closed());
     }
 }
+
+/// Error strings and helpers shared by the command test files.
+pub mod common {
+    use crate::Server;
+
+    pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+    pub const NOT_INT: &str = "ERR value is not an integer or out of range";
+    pub const NOT_FLOAT: &str = "ERR value is not a valid float";
+    pub const SYNTAX: &str = "ERR syntax error";
+
+    /// Redis's wrong-arity error for `cmd`.
+    pub fn arity(cmd: &str) -> String {
+        format!("ERR wrong number of arguments for '{cmd}' command")
+    }
+
+    /// The server under test with two cores, so keys span both.
+    pub fn two_cores() -> Server {
+        Server::under_test(&["--cores", "2"])
+    }
+
+    /// Which core of a 2-core redcore owns `key` (slots split in two halves).
+    pub fn core_of(key: &str) -> usize {
+        usize::from(slots::key_slot(key.as_bytes()) >= 8192)
+    }
+
+    /// A key with `prefix` owned by `core` of a 2-core redcore.
+    pub fn key_on(prefix: &str, core: usize) -> String {
+        (0..1000).map(|i| format!("{prefix}:{i}")).find(|k| core_of(k) == core).expect("some key lands on each core")
+    }
+}

@@ -38,7 +38,7 @@ fn cross_core_moves_and_msets_keep_invariants() {
     let mut c = s.conn();
     // The keys must really span both cores for this test to mean anything.
     if s.is_redcore() {
-        let slots: HashSet<bool> = (0..SETS).map(|i| redis_slot(&set_key(i)) < 8192).collect();
+        let slots: HashSet<usize> = (0..SETS).map(|i| redcore_tests::common::core_of(&set_key(i))).collect();
         assert_eq!(slots.len(), 2, "set keys should live on both cores");
     }
     for m in 0..MEMBERS {
@@ -127,16 +127,4 @@ fn cross_core_moves_and_msets_keep_invariants() {
     let mut want: Vec<String> = (0..ELEMENTS).map(|e| format!("e{e}")).collect();
     want.sort();
     assert_eq!(elements, want, "list elements lost or duplicated");
-}
-
-/// CRC16-XMODEM slot of a key without hash tags (enough for the keys above).
-fn redis_slot(key: &str) -> u16 {
-    let mut crc: u16 = 0;
-    for &b in key.as_bytes() {
-        crc ^= (b as u16) << 8;
-        for _ in 0..8 {
-            crc = if crc & 0x8000 != 0 { (crc << 1) ^ 0x1021 } else { crc << 1 };
-        }
-    }
-    crc % 16384
 }

@@ -11,21 +11,12 @@
 use std::collections::BTreeMap;
 
 use redcore_tests::RawReply as R;
+use redcore_tests::common::{NOT_INT, SYNTAX, arity, two_cores};
 use redcore_tests::*;
 
-const NOT_INT: &str = "ERR value is not an integer or out of range";
-const SYNTAX: &str = "ERR syntax error";
 const BAD_PAYLOAD: &str = "ERR DUMP payload version or checksum are wrong";
 const BUSYKEY: &str = "BUSYKEY Target key name already exists.";
 const NOT_DOUBLE: &str = "ERR One or more scores can't be converted into double";
-
-fn arity(cmd: &str) -> String {
-    format!("ERR wrong number of arguments for '{cmd}' command")
-}
-
-fn two_cores() -> Server {
-    Server::under_test(&["--cores", "2"])
-}
 
 /// Whether the server knows every command in `names` (COMMAND INFO).
 fn has_commands(r: &mut RawConn, names: &[&str]) -> bool {

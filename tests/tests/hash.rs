@@ -7,20 +7,8 @@
 use std::collections::{HashMap, HashSet};
 
 use redcore_tests::RawReply as R;
+use redcore_tests::common::{NOT_FLOAT, NOT_INT, SYNTAX, WRONGTYPE, arity, two_cores};
 use redcore_tests::*;
-
-const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
-const NOT_INT: &str = "ERR value is not an integer or out of range";
-const NOT_FLOAT: &str = "ERR value is not a valid float";
-const SYNTAX: &str = "ERR syntax error";
-
-fn arity(cmd: &str) -> String {
-    format!("ERR wrong number of arguments for '{cmd}' command")
-}
-
-fn two_cores() -> Server {
-    Server::under_test(&["--cores", "2"])
-}
 
 fn exists(c: &mut redis::Connection, key: &str) -> bool {
     q::<i64>(c, &["EXISTS", key]) == 1

@@ -8,14 +8,8 @@ use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use redcore_tests::RawReply as R;
+use redcore_tests::common::{NOT_INT, SYNTAX, arity, two_cores};
 use redcore_tests::*;
-
-const NOT_INT: &str = "ERR value is not an integer or out of range";
-const SYNTAX: &str = "ERR syntax error";
-
-fn arity(cmd: &str) -> String {
-    format!("ERR wrong number of arguments for '{cmd}' command")
-}
 
 fn sorted(mut v: Vec<String>) -> Vec<String> {
     v.sort();
@@ -25,10 +19,6 @@ fn sorted(mut v: Vec<String>) -> Vec<String> {
 /// Keys "k:0".."k:{n-1}": with 200 keys both cores of a 2-core server own some.
 fn many_keys(n: usize) -> Vec<String> {
     (0..n).map(|i| format!("k:{i}")).collect()
-}
-
-fn two_cores() -> Server {
-    Server::under_test(&["--cores", "2"])
 }
 
 #[test]

@@ -4,14 +4,8 @@
 use std::collections::HashMap;
 
 use redcore_tests::RawReply as R;
+use redcore_tests::common::{NOT_INT, SYNTAX, arity};
 use redcore_tests::*;
-
-const NOT_INT: &str = "ERR value is not an integer or out of range";
-const SYNTAX: &str = "ERR syntax error";
-
-fn arity(cmd: &str) -> String {
-    format!("ERR wrong number of arguments for '{cmd}' command")
-}
 
 #[test]
 fn ping_echo() {

@@ -12,38 +12,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use redcore_tests::RawReply as R;
+use redcore_tests::common::{NOT_INT, SYNTAX, WRONGTYPE, arity, core_of, two_cores};
 use redcore_tests::*;
 
-const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
-const NOT_INT: &str = "ERR value is not an integer or out of range";
-const SYNTAX: &str = "ERR syntax error";
 const POP_COUNT: &str = "ERR value is out of range, must be positive";
-
-fn arity(cmd: &str) -> String {
-    format!("ERR wrong number of arguments for '{cmd}' command")
-}
-
-fn two_cores() -> Server {
-    Server::under_test(&["--cores", "2"])
-}
-
-/// CRC16-XMODEM, for choosing keys by hash slot.
-fn crc16(data: &[u8]) -> u16 {
-    let mut crc: u16 = 0;
-    for &b in data {
-        crc ^= (b as u16) << 8;
-        for _ in 0..8 {
-            crc = if crc & 0x8000 != 0 { (crc << 1) ^ 0x1021 } else { crc << 1 };
-        }
-    }
-    crc
-}
-
-/// Which core of a 2-core redcore owns `key` (slots split in two halves);
-/// keys have no hash tags here.
-fn core_of(key: &str) -> usize {
-    usize::from(crc16(key.as_bytes()) % 16384 >= 8192)
-}
 
 /// The `n`-th key with `prefix` owned by `core`.
 fn key_on(prefix: &str, core: usize, n: usize) -> String {

@@ -6,15 +6,8 @@
 use std::time::Duration;
 
 use redcore_tests::RawReply as R;
+use redcore_tests::common::{NOT_FLOAT, NOT_INT, SYNTAX, arity};
 use redcore_tests::*;
-
-const NOT_INT: &str = "ERR value is not an integer or out of range";
-const SYNTAX: &str = "ERR syntax error";
-const NOT_FLOAT: &str = "ERR value is not a valid float";
-
-fn arity(cmd: &str) -> String {
-    format!("ERR wrong number of arguments for '{cmd}' command")
-}
 
 #[test]
 fn get_set_basic() {

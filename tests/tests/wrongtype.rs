@@ -4,9 +4,8 @@
 //! can be `#[ignore]`d while redcore does not support those types.
 
 use redcore_tests::RawReply as R;
+use redcore_tests::common::{WRONGTYPE};
 use redcore_tests::*;
-
-const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
 
 fn setup(s: &Server) -> RawConn {
     let mut r = s.raw();

@@ -7,39 +7,10 @@
 //! dropped for stock Redis).
 
 use redcore_tests::RawReply as R;
+use redcore_tests::common::{key_on, two_cores, NOT_FLOAT, SYNTAX, WRONGTYPE};
 use redcore_tests::*;
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
-
-const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
-const NOT_FLOAT: &str = "ERR value is not a valid float";
-const SYNTAX: &str = "ERR syntax error";
-
-fn two_cores() -> Server {
-    Server::under_test(&["--cores", "2"])
-}
-
-/// CRC16-XMODEM, for choosing keys by hash slot.
-fn crc16(data: &[u8]) -> u16 {
-    let mut crc: u16 = 0;
-    for &b in data {
-        crc ^= (b as u16) << 8;
-        for _ in 0..8 {
-            crc = if crc & 0x8000 != 0 { (crc << 1) ^ 0x1021 } else { crc << 1 };
-        }
-    }
-    crc
-}
-
-/// Which core of a 2-core redcore owns `key` (slots split in two halves).
-fn core_of(key: &str) -> usize {
-    usize::from(crc16(key.as_bytes()) % 16384 >= 8192)
-}
-
-/// A key with `prefix` owned by `core`.
-fn key_on(prefix: &str, core: usize) -> String {
-    (0..1000).map(|i| format!("{prefix}:{i}")).find(|k| core_of(k) == core).expect("some key lands on each core")
-}
 
 fn bulks(items: &[&str]) -> R {
     R::arr(items.iter().map(R::bulk).collect())

@@ -44,34 +44,7 @@ impl<'a> Args<'a> {
     }
 }
 
-/// Parses a signed 64-bit integer the way Redis does: optional '-', no '+',
-/// no leading zeros, no spaces, at most 20 characters.
-pub fn parse_i64(b: &[u8]) -> Option<i64> {
-    if b.is_empty() || b.len() > 20 {
-        return None;
-    }
-    if b == b"0" {
-        return Some(0);
-    }
-    let (neg, digits) = match b[0] {
-        b'-' => (true, &b[1..]),
-        _ => (false, b),
-    };
-    match digits.first() {
-        Some(b'1'..=b'9') => {}
-        _ => return None,
-    }
-    let mut v: i64 = 0;
-    for &c in digits {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        let d = (c - b'0') as i64;
-        v = v.checked_mul(10)?;
-        v = if neg { v.checked_sub(d)? } else { v.checked_add(d)? };
-    }
-    Some(v)
-}
+pub use store::num::parse_i64;
 
 /// Parses a float the way Redis reads one from a string: no spaces, not empty,
 /// "inf"/"-inf" allowed, NaN refused.

@@ -515,10 +515,12 @@ impl Core {
 
     /// Runs queued requests while the gate is free.
     fn drain(&self) {
-        if self.gate.borrow().holder.is_none() && !self.ready.borrow().is_empty() {
-            self.serve_ready();
-        }
         loop {
+            // Parked clients of keys just written are served before anything
+            // queued behind the gate runs (and again after each of those).
+            if self.gate.borrow().holder.is_none() && !self.ready.borrow().is_empty() {
+                self.serve_ready();
+            }
             let next = {
                 let mut g = self.gate.borrow_mut();
                 if g.holder.is_some() {

@@ -17,6 +17,7 @@
 
 pub mod evict;
 pub mod glob;
+pub mod num;
 pub mod serialize;
 pub mod shard;
 pub mod snapshot;

@@ -60,7 +60,7 @@ impl Value {
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => {
-                let is_int = s.len() <= 20 && std::str::from_utf8(s).ok().and_then(|t| t.parse::<i64>().ok()).is_some_and(|n| n.to_string().as_bytes() == s.as_ref());
+                let is_int = crate::num::parse_i64(s).is_some();
                 if is_int {
                     "int"
                 } else if s.len() <= 44 {

@@ -35,32 +35,9 @@ fn member_cost(m: &[u8]) -> usize {
     alloc_size(m.len()) + 40
 }
 
-/// The integer an intset would store for `m`: Redis's strict decimal form
-/// (optional '-', no '+', no leading zeros, no "-0"), within i64.
+/// The integer an intset would store for `m`: Redis's strict decimal form.
 pub fn parse_int(m: &[u8]) -> Option<i64> {
-    if m.is_empty() || m.len() > 20 {
-        return None;
-    }
-    if m == b"0" {
-        return Some(0);
-    }
-    let (neg, digits) = match m[0] {
-        b'-' => (true, &m[1..]),
-        _ => (false, m),
-    };
-    if !matches!(digits.first(), Some(b'1'..=b'9')) {
-        return None;
-    }
-    let mut v: i64 = 0;
-    for &c in digits {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        let d = (c - b'0') as i64;
-        v = v.checked_mul(10)?;
-        v = if neg { v.checked_sub(d)? } else { v.checked_add(d)? };
-    }
-    Some(v)
+    crate::num::parse_i64(m)
 }
 
 impl PartialEq for Set {
