@@ -9,7 +9,7 @@
 #   --no-micro  skip the criterion micro-benchmarks
 #   --no-plots  skip the PNG plots
 #   after --, arguments go to redcore-bench (e.g. --sections memory,
-#   --filter 'c50 P16', --server-cpus 2,3 --client-cpus 0,1)
+#   --sections persistence, --filter 'c50 P16', --server-cpus 2,3 --client-cpus 0,1)
 #
 # Builds redcore-server and the harness in release mode, runs redcore-bench
 # (servers pinned with taskset, load generators on the other CPUs), the

@@ -19,12 +19,16 @@
 //!   trap, readiness checks, RSS.
 //! * `rbench.rs`: running `redis-benchmark --csv` and parsing its rows.
 //! * `report.rs`: the printed tables and the CSV files.
+//! * `persist_bench.rs`: the `persistence` section of `redcore-bench` (writes
+//!   with the append-only log on, pause during a BGSAVE snapshot), with its
+//!   own server start-up since it needs persistence flags.
 //!
 //! The `redcore-bench` binary drives the whole suite; `benches/run.sh` is the
 //! one command that builds everything and runs it (see `benches/README.md`).
 
 pub mod client;
 pub mod load;
+pub mod persist_bench;
 pub mod rbench;
 pub mod report;
 pub mod server;

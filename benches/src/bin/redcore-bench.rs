@@ -1,7 +1,7 @@
 //! `redcore-bench`: the whole benchmark suite, redcore against stock Redis.
 //!
 //! ```text
-//! redcore-bench --out DIR [--quick] [--sections throughput,redis-benchmark,memory,scaling]
+//! redcore-bench --out DIR [--quick] [--sections throughput,redis-benchmark,memory,scaling,persistence]
 //!               [--server-cpus LIST] [--client-cpus LIST] [--pid-dir DIR] [--filter TEXT]
 //! redcore-bench --out DIR --collect-criterion CRITERION_DIR
 //! ```
@@ -17,6 +17,10 @@
 //!   → `memory.csv`.
 //! * `scaling`: redcore with `--cores 1..=CPUs`, forwarded share, and local
 //!   vs forwarded GET latency → `scaling.csv`, `forwarding.csv`.
+//! * `persistence`: writes with the log on (appendfsync everysec / always vs
+//!   off) and the longest pause during a BGSAVE snapshot, redcore `--cores 1`
+//!   vs Redis → `persistence_writes.csv`, `persistence_snapshot.csv`,
+//!   `persistence_slow_probes.csv` (module `redcore_benches::persist_bench`).
 //!
 //! The process pins itself (and so the load threads and `redis-benchmark`)
 //! to the client CPUs; servers run under `taskset -c <server CPUs>`.
@@ -28,6 +32,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use redcore_benches::client::{bulk_load, error_of, reply_text, Client};
+use redcore_benches::persist_bench;
 use redcore_benches::rbench::{self, RbRun};
 use redcore_benches::report::{
     self, curve_rows, fmt_ops, fmt_us, table, write_csv, write_throughput_csv, Measure, Outcome,
@@ -52,8 +57,11 @@ struct Args {
     /// Seconds instead of minutes (smoke test; numbers are indicative only).
     #[arg(long)]
     quick: bool,
-    /// Comma-separated: throughput, redis-benchmark, memory, scaling.
-    #[arg(long, default_value = "throughput,redis-benchmark,memory,scaling")]
+    /// Comma-separated: throughput, redis-benchmark, memory, scaling, persistence.
+    #[arg(
+        long,
+        default_value = "throughput,redis-benchmark,memory,scaling,persistence"
+    )]
     sections: String,
     #[arg(long, default_value = "redis-server")]
     redis_server: PathBuf,
@@ -86,6 +94,9 @@ struct Args {
     /// Keys per type in the memory section (default 1000000, quick 100000).
     #[arg(long)]
     memory_keys: Option<u64>,
+    /// Keys loaded before the snapshot in the persistence section (default 1000000, quick 100000).
+    #[arg(long)]
+    snapshot_keys: Option<u64>,
     /// Only run throughput rows whose label contains this text.
     #[arg(long)]
     filter: Option<String>,
@@ -206,6 +217,9 @@ fn run(args: Args) -> Result<(), String> {
     }
     if want("scaling") {
         b.scaling()?;
+    }
+    if want("persistence") {
+        b.persistence()?;
     }
     b.say(&format!(
         "total time {:.0} s",
@@ -425,7 +439,7 @@ impl Bench {
         );
         let _ = writeln!(
             s,
-            "settings        both on 127.0.0.1, no persistence (redis: --save '' --appendonly no, io-threads 1), redcore --cores {} (one core per server CPU)",
+            "settings        both on 127.0.0.1, no persistence (redis: --save '' --appendonly no, io-threads 1), redcore --cores {} (one core per server CPU); the persistence section sets its own",
             p.server_cpus.len()
         );
         let _ = writeln!(
@@ -944,6 +958,30 @@ impl Bench {
             &csv,
         )
         .map_err(|e| e.to_string())
+    }
+
+    /// The `persistence` section (see `redcore_benches::persist_bench`).
+    fn persistence(&mut self) -> Result<(), String> {
+        let p = &self.plan;
+        let ctx = persist_bench::Ctx {
+            redis_bin: self.args.redis_server.clone(),
+            redcore_bin: self.redcore_bin(),
+            server_cpus: p.server_cpus.clone(),
+            client_cpus: p.client_cpus.clone(),
+            work_dir: self.work.clone(),
+            pid_dir: self.args.pid_dir.clone(),
+            out_dir: self.args.out.clone(),
+            quick: p.quick,
+            warmup: p.warmup,
+            duration: p.duration,
+            keyspace: p.keyspace,
+            snapshot_keys: self.args.snapshot_keys.unwrap_or(if p.quick {
+                100_000
+            } else {
+                1_000_000
+            }),
+        };
+        persist_bench::run(&ctx, &mut |text: &str| self.say(text))
     }
 
     fn scaling(&mut self) -> Result<(), String> {

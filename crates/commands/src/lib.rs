@@ -188,6 +188,7 @@ static CORE_COMMANDS: &[CommandSpec] = &[
     cmd!("publish", 3, ["pubsub", "loading", "stale", "fast", "may_replicate"], ["pubsub", "fast"], 0, 0, 0, SRV, No, "pubsub", "2.0.0", "Posts a message to a channel."),
     cmd!("spublish", 3, ["pubsub", "loading", "stale", "fast", "may_replicate"], ["pubsub", "fast"], 0, 0, 0, SRV, No, "pubsub", "7.0.0", "Post a message to a shard channel"),
     cmd!("pubsub", -2, ["pubsub", "loading", "stale"], ["pubsub", "slow"], 0, 0, 0, SRV, No, "pubsub", "2.8.0", "A container for Pub/Sub commands."),
+    cmd!("reset", 1, ["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"], ["fast", "connection"], 0, 0, 0, SRV, No, "connection", "6.2.0", "Resets the connection."),
     cmd!("multi", 1, ["noscript", "loading", "stale", "fast", "allow_busy"], ["fast", "transaction"], 0, 0, 0, SRV, No, "transactions", "1.2.0", "Starts a transaction."),
     cmd!("exec", 1, ["noscript", "loading", "stale", "skip_slowlog"], ["slow", "transaction"], 0, 0, 0, SRV, No, "transactions", "1.2.0", "Executes all commands in a transaction."),
     cmd!("discard", 1, ["noscript", "loading", "stale", "fast", "allow_busy"], ["fast", "transaction"], 0, 0, 0, SRV, No, "transactions", "2.0.0", "Discards a transaction."),
@@ -198,6 +199,10 @@ static CORE_COMMANDS: &[CommandSpec] = &[
     cmd!("bgrewriteaof", 1, ["admin", "noscript", "no_async_loading"], ["admin", "slow", "dangerous"], 0, 0, 0, SRV, No, "server", "1.0.0", "Asynchronously rewrites the append-only file to disk."),
     cmd!("lastsave", 1, ["loading", "stale", "fast"], ["fast", "dangerous"], 0, 0, 0, SRV, No, "server", "1.0.0", "Returns the Unix timestamp of the last successful save to disk."),
     cmd!("time", 1, ["loading", "stale", "fast"], ["fast"], 0, 0, 0, SRV, No, "server", "2.6.0", "Returns the server time."),
+    cmd!("cluster", -2, [], ["slow"], 0, 0, 0, SRV, No, "cluster", "3.0.0", "A container for Redis Cluster commands."),
+    cmd!("readonly", 1, ["loading", "stale", "fast"], ["fast", "connection"], 0, 0, 0, SRV, No, "cluster", "3.0.0", "Enables read-only queries for a connection to a Redis Cluster replica node."),
+    cmd!("readwrite", 1, ["loading", "stale", "fast"], ["fast", "connection"], 0, 0, 0, SRV, No, "cluster", "3.0.0", "Enables read-write queries for a connection to a Reids Cluster replica node."),
+    cmd!("asking", 1, ["fast"], ["fast", "connection"], 0, 0, 0, SRV, No, "cluster", "3.0.0", "Signals that a cluster client is following an -ASK redirect."),
     // strings
     cmd!("get", 2, ["readonly", "fast"], ["read", "string", "fast"], 1, 1, 1, SH(s::get), No, "string", "1.0.0", "Returns the string value of a key."),
     cmd!("set", -3, ["write", "denyoom"], ["write", "string", "slow"], 1, 1, 1, SH(s::set), No, "string", "1.0.0", "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist."),
@@ -246,6 +251,16 @@ pub fn table() -> &'static [CommandSpec] {
         let parts: &[&[CommandSpec]] = &[CORE_COMMANDS, list::COMMANDS, hash::COMMANDS, generic::COMMANDS, blocking::COMMANDS, set::COMMANDS, zset::COMMANDS];
         parts.iter().flat_map(|p| p.iter().cloned()).collect()
     })
+}
+
+/// The name Redis uses for a command in errors: `client|id` for the
+/// subcommands of container commands, the plain name otherwise.
+pub fn full_name(spec: &CommandSpec, argv: &[Bytes]) -> String {
+    const CONTAINERS: &[&str] = &["client", "config", "command", "pubsub", "cluster", "object"];
+    match argv.get(1) {
+        Some(sub) if CONTAINERS.contains(&spec.name) => format!("{}|{}", spec.name, String::from_utf8_lossy(sub).to_ascii_lowercase()),
+        _ => spec.name.to_string(),
+    }
 }
 
 /// Finds a command by name, case-insensitively.

@@ -60,6 +60,7 @@ pub async fn run(conn: &mut Conn, spec: &CommandSpec, argv: &[Bytes]) -> Reply {
         "command" => command(argv),
         "client" => client(conn, argv).await,
         "info" => info(&core, tx, argv).await,
+        "cluster" | "readonly" | "readwrite" | "asking" => crate::cluster_node::command(conn, spec.name, argv).await,
         "config" => config(&core, tx, argv).await,
         "dbsize" => {
             let n: usize = core.broadcast(tx, || Op::DbSize).await.into_iter().map(count).sum();
@@ -168,7 +169,34 @@ async fn pubsub(core: &Core, tx: Option<crate::core::TxId>, argv: &[Bytes]) -> R
             }
             Reply::Int(patterns.len() as i64)
         }
-        (b"CHANNELS" | b"SHARDCHANNELS" | b"NUMPAT", _) => sub_arity("pubsub", &argv[1]),
+        (b"HELP", 2) => Reply::Array(
+            [
+                "PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                "CHANNELS [<pattern>]",
+                "    Return the currently active channels matching a <pattern> (default: '*').",
+                "NUMPAT",
+                "    Return number of subscriptions to patterns.",
+                "NUMSUB [<channel> ...]",
+                "    Return the number of subscribers for the specified channels, excluding",
+                "    pattern subscriptions(default: no channels).",
+                "SHARDCHANNELS [<pattern>]",
+                "    Return the currently active shard level channels matching a <pattern> (default: '*').",
+                "SHARDNUMSUB [<shardchannel> ...]",
+                "    Return the number of subscribers for the specified shard level channel(s)",
+                "HELP",
+                "    Prints this help.",
+            ]
+            .iter()
+            .map(|l| Reply::Simple(Bytes::from_static(l.as_bytes())))
+            .collect(),
+        ),
+        // Redis 7.0: fixed-arity subcommands get the table's arity error,
+        // the variadic ones their own older wording.
+        (b"NUMPAT" | b"HELP", _) => sub_arity("pubsub", &argv[1]),
+        (b"CHANNELS" | b"SHARDCHANNELS", _) => Reply::error(format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try PUBSUB HELP.",
+            String::from_utf8_lossy(&argv[1])
+        )),
         _ => unknown_subcommand(&argv[1], "pubsub"),
     }
 }
@@ -245,7 +273,7 @@ fn hello(conn: &mut Conn, argv: &[Bytes]) -> Reply {
         (bulk("version"), bulk(REDIS_VERSION)),
         (bulk("proto"), Reply::Int(info.resp as i64)),
         (bulk("id"), Reply::Int(info.id as i64)),
-        (bulk("mode"), bulk("standalone")),
+        (bulk("mode"), bulk(if conn.core.config.borrow().cluster_enabled { "cluster" } else { "standalone" })),
         (bulk("role"), bulk("master")),
         (bulk("modules"), Reply::Array(vec![])),
     ])
@@ -634,7 +662,7 @@ fn info_section(out: &mut String, core: &Core, section: &str, stats: &[CoreStats
             let (user, sys) = cpu_times();
             write!(out, "# CPU\r\nused_cpu_sys:{sys:.6}\r\nused_cpu_user:{user:.6}\r\n")
         }
-        "cluster" => write!(out, "# Cluster\r\ncluster_enabled:0\r\n"),
+        "cluster" => write!(out, "# Cluster\r\ncluster_enabled:{}\r\n", core.config.borrow().cluster_enabled as u8),
         "keyspace" => {
             let keys = stats.iter().map(|s| s.keys).sum::<usize>();
             let expires = stats.iter().map(|s| s.expires).sum::<usize>();

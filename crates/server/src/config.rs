@@ -43,6 +43,15 @@ pub struct Config {
     pub spin_before_park_us: u64,
     pub active_expire_interval_ms: u64,
     pub cross_core_channel_capacity: usize,
+    pub cluster_enabled: bool,
+    pub cluster_config_file: String,
+    pub cluster_node_timeout: u64,
+    pub cluster_port: u16,
+    pub cluster_announce_ip: String,
+    pub cluster_announce_hostname: String,
+    pub cluster_preferred_endpoint_type: String,
+    pub cluster_require_full_coverage: bool,
+    pub cluster_allow_reads_when_down: bool,
 }
 
 fn parse_yes_no(s: &str) -> Result<bool, String> {
@@ -135,6 +144,15 @@ pub struct Cli {
     /// start (the records after it are lost; a copy of the file is kept).
     #[arg(long)]
     pub repair_log: bool,
+    /// Cluster mode: yes or no (overrides `cluster-enabled`).
+    #[arg(long, value_parser = parse_yes_no)]
+    pub cluster_enabled: Option<bool>,
+    /// Cluster bus port (overrides `cluster-port`; 0 = client port + 10000).
+    #[arg(long)]
+    pub cluster_port: Option<u16>,
+    /// cluster-node-timeout in milliseconds (overrides the file).
+    #[arg(long)]
+    pub cluster_node_timeout: Option<u64>,
 }
 
 impl Config {
@@ -181,6 +199,24 @@ impl Config {
         }
         if let Some(f) = &cli.appendfsync {
             cfg.appendfsync = f.clone();
+        }
+        if let Some(c) = cli.cluster_enabled {
+            cfg.cluster_enabled = c;
+        }
+        if let Some(p) = cli.cluster_port {
+            cfg.cluster_port = p;
+        }
+        if let Some(t) = cli.cluster_node_timeout {
+            cfg.cluster_node_timeout = t;
+        }
+        if !["ip", "hostname", "unknown-endpoint"].contains(&cfg.cluster_preferred_endpoint_type.as_str()) {
+            return Err(format!("cluster-preferred-endpoint-type: must be ip, hostname or unknown-endpoint, not '{}'", cfg.cluster_preferred_endpoint_type));
+        }
+        if cfg.cluster_config_file.is_empty() || cfg.cluster_config_file.contains('/') {
+            return Err("cluster-config-file: must be a file name inside dir".into());
+        }
+        if cfg.cluster_enabled {
+            crate::cluster_node::cluster_config(&cfg)?;
         }
         if !["always", "everysec", "no"].contains(&cfg.appendfsync.as_str()) {
             return Err(format!("appendfsync: must be always, everysec or no, not '{}'", cfg.appendfsync));
@@ -244,6 +280,15 @@ impl Config {
             ("spin-before-park-us", self.spin_before_park_us.to_string()),
             ("active-expire-interval-ms", self.active_expire_interval_ms.to_string()),
             ("cross-core-channel-capacity", self.cross_core_channel_capacity.to_string()),
+            ("cluster-enabled", if self.cluster_enabled { "yes" } else { "no" }.into()),
+            ("cluster-config-file", self.cluster_config_file.clone()),
+            ("cluster-node-timeout", self.cluster_node_timeout.to_string()),
+            ("cluster-port", self.cluster_port.to_string()),
+            ("cluster-announce-ip", self.cluster_announce_ip.clone()),
+            ("cluster-announce-hostname", self.cluster_announce_hostname.clone()),
+            ("cluster-preferred-endpoint-type", self.cluster_preferred_endpoint_type.clone()),
+            ("cluster-require-full-coverage", if self.cluster_require_full_coverage { "yes" } else { "no" }.into()),
+            ("cluster-allow-reads-when-down", if self.cluster_allow_reads_when_down { "yes" } else { "no" }.into()),
         ]
     }
 

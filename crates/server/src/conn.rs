@@ -37,6 +37,8 @@ pub struct Conn {
     pub active_tx: Option<crate::core::TxId>,
     /// Pub/Sub state, once the connection subscribed to something.
     pub sub: Option<Rc<crate::pubsub::Subscriber>>,
+    /// READONLY / ASKING (cluster mode).
+    pub cluster_flags: crate::cluster_node::ConnFlags,
 }
 
 const READ_CHUNK: usize = 64 * 1024;
@@ -60,7 +62,7 @@ pub async fn serve(core: Rc<Core>, stream: TcpStream) {
         resp: 2,
     }));
     core.clients.borrow_mut().insert(id, info.clone());
-    let mut conn = Conn { core: core.clone(), info, proto: Protocol::Resp2, quit: false, multi: None, watched: Vec::new(), active_tx: None, sub: None };
+    let mut conn = Conn { core: core.clone(), info, proto: Protocol::Resp2, quit: false, multi: None, watched: Vec::new(), active_tx: None, sub: None, cluster_flags: Default::default() };
     if let Err(e) = conn.run(stream).await {
         tracing::debug!(client = id, "connection ended: {e}");
     }
@@ -73,6 +75,19 @@ pub async fn serve(core: Rc<Core>, stream: TcpStream) {
 }
 
 impl Conn {
+    /// RESET: back to a fresh connection's state.
+    async fn reset(&mut self) {
+        self.multi = None;
+        crate::txn::unwatch_all(self).await;
+        if let Some(sub) = self.sub.take() {
+            self.core.pubsub.borrow_mut().remove_all(&sub);
+        }
+        self.proto = Protocol::Resp2;
+        let mut info = self.info.borrow_mut();
+        info.name = Bytes::new();
+        info.resp = 2;
+    }
+
     /// RESP2 clients in subscribed mode may only (un)subscribe, PING, QUIT and RESET.
     fn subscribed_mode_check(&self, spec: &commands::CommandSpec, argv: &[Bytes]) -> Option<Pending> {
         let sub = self.sub.as_ref()?;
@@ -85,12 +100,16 @@ impl Conn {
                 let msg = argv.get(1).cloned().unwrap_or_default();
                 Some(Pending::Ready(self.proto, Reply::Array(vec![Reply::Bulk(Bytes::from_static(b"pong")), Reply::Bulk(msg)])))
             }
-            name => Some(Pending::Ready(
-                self.proto,
-                Reply::error(format!(
-                    "ERR Can't execute '{name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
-                )),
-            )),
+            name => {
+                let full = commands::full_name(spec, argv);
+                let _ = name;
+                Some(Pending::Ready(
+                    self.proto,
+                    Reply::error(format!(
+                        "ERR Can't execute '{full}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
+                    )),
+                ))
+            }
         }
     }
 
@@ -225,6 +244,12 @@ impl Conn {
             }
         }
         if !spec.arity_ok(argv.len()) {
+            if spec.name == "exec" && self.multi.is_some() {
+                // A malformed EXEC ends the transaction, as in Redis.
+                self.multi = None;
+                crate::txn::unwatch_all(self).await;
+                return Pending::Ready(proto, Reply::error("EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command"));
+            }
             let e = CmdError::WrongArity(spec.name.to_string()).into();
             return Pending::Ready(proto, crate::txn::refuse(self, e));
         }
@@ -233,6 +258,9 @@ impl Conn {
         }
         if let Some(p) = self.subscribed_mode_check(spec, &argv) {
             return p;
+        }
+        if let Some(e) = crate::cluster_node::check(self, spec, &argv) {
+            return Pending::Ready(proto, crate::txn::refuse(self, e));
         }
         match spec.name {
             "multi" if self.multi.is_some() => return Pending::Ready(proto, crate::txn::nested()),
@@ -243,12 +271,16 @@ impl Conn {
             "exec" => return Pending::Ready(proto, crate::txn::exec(self).await),
             "discard" => return Pending::Ready(proto, crate::txn::discard(self).await),
             "watch" => return Pending::Ready(proto, crate::txn::watch(self, &argv).await),
-            "unwatch" => {
-                crate::txn::unwatch_all(self).await;
-                return Pending::Ready(proto, Reply::ok());
+            "reset" => {
+                self.reset().await;
+                return Pending::Ready(self.proto, Reply::simple("RESET"));
             }
             _ if self.multi.is_some() && spec.name != "quit" => {
                 return Pending::Ready(proto, crate::txn::queue(self, idx, argv));
+            }
+            "unwatch" => {
+                crate::txn::unwatch_all(self).await;
+                return Pending::Ready(proto, Reply::ok());
             }
             "subscribe" | "unsubscribe" | "psubscribe" | "punsubscribe" | "ssubscribe" | "sunsubscribe" => {
                 return Pending::Many(self.proto, crate::pubsub::command(self, spec.name, &argv));

@@ -110,6 +110,10 @@ pub enum Op {
     ClientList,
     ConfigSet(String, String),
     ResetStats,
+    /// Install the node's new cluster slot map.
+    ClusterView(Arc<crate::cluster_node::ClusterView>),
+    /// Run a CLUSTER subcommand against the cluster state (core 0 only).
+    ClusterCmd(Vec<Bytes>),
 }
 
 /// The result of one [`Op`].
@@ -240,6 +244,8 @@ pub struct Core {
     held: RefCell<Vec<(Target, Vec<Out>)>>,
     /// Weak self, for ops that start tasks (BGSAVE).
     me: RefCell<std::rc::Weak<Core>>,
+    /// The cluster slot map (cluster mode only), from core 0.
+    pub cluster_view: RefCell<Option<Arc<crate::cluster_node::ClusterView>>>,
 }
 
 impl Core {
@@ -268,6 +274,7 @@ impl Core {
             blocked_conns: Cell::new(0),
             held: RefCell::new(Vec::new()),
             me: RefCell::new(std::rc::Weak::new()),
+            cluster_view: RefCell::new(None),
         });
         *core.me.borrow_mut() = Rc::downgrade(&core);
         core.apply_notify_flags();
@@ -581,6 +588,11 @@ impl Core {
                 Out::Done
             }
             Op::ClientList => Out::Text(crate::admin::client_list_lines(self)),
+            Op::ClusterView(view) => {
+                *self.cluster_view.borrow_mut() = Some(view);
+                Out::Done
+            }
+            Op::ClusterCmd(argv) => Out::Reply(crate::cluster_node::run_on_core0(self, &argv)),
             Op::Cmd { idx, argv } => {
                 let Some(spec) = commands::table().get(idx as usize) else {
                     return Out::Reply(Reply::error("ERR internal: bad command index"));

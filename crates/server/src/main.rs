@@ -14,6 +14,7 @@
 mod admin;
 mod alloc;
 mod blocking;
+mod cluster_node;
 mod config;
 mod conn;
 mod core;
@@ -154,6 +155,13 @@ async fn run_core(
         std::process::exit(1);
     }
     core.apply_notify_flags();
+    if id == 0 && core.config.borrow().cluster_enabled {
+        if let Err(e) = cluster_node::start(core.clone()).await {
+            tracing::error!("cannot start cluster mode: {e}");
+            eprintln!("redcore-server: cannot start cluster mode: {e}");
+            std::process::exit(1);
+        }
+    }
     node.loading_cores.fetch_sub(1, Ordering::SeqCst);
     tracing::info!(core = id, keys = core.shard.borrow().len(), ms = started.elapsed().as_millis() as u64, "data loaded");
     glommio::spawn_local(persistence::run_log_writer(core.clone())).detach();

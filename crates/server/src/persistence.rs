@@ -561,7 +561,9 @@ async fn snapshot_inner(core: &Rc<Core>, rotate: bool) -> Result<(), String> {
             if !more {
                 break;
             }
-            glommio::yield_if_needed().await;
+            // Let every ready connection run between steps: yield_if_needed
+            // would not, as clients share this task queue.
+            futures_lite::future::yield_now().await;
         }
         let tail = w.finish();
         f.write_at(tail, pos).await.map_err(|e| io_err("cannot write", &tmp, e))?;

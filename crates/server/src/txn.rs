@@ -132,7 +132,19 @@ pub async fn exec(conn: &mut Conn) -> Reply {
 async fn run_queued(conn: &mut Conn, tx: TxId, idx: usize, argv: Vec<Bytes>) -> Reply {
     let spec = &commands::table()[idx];
     if let Exec::Server = spec.exec {
-        return crate::admin::run(conn, spec, &argv).await;
+        return match spec.name {
+            // Watches end with the transaction anyway.
+            "unwatch" => Reply::ok(),
+            "subscribe" | "unsubscribe" | "psubscribe" | "punsubscribe" | "ssubscribe" | "sunsubscribe" => {
+                let mut frames = crate::pubsub::command(conn, spec.name, &argv);
+                if frames.len() == 1 {
+                    frames.pop().unwrap_or(Reply::Nil)
+                } else {
+                    Reply::Array(frames)
+                }
+            }
+            _ => crate::admin::run(conn, spec, &argv).await,
+        };
     }
     let core = conn.core.clone();
     let mut keys = spec.key_indexes(argv.len());

@@ -307,11 +307,14 @@ impl Shard {
 
     /// Drops every key.
     pub fn clear(&mut self) {
-        self.freeze_snapshot();
-        for w in self.watched.values_mut() {
-            self.watch_seq += 1;
-            w.0 = self.watch_seq;
+        // A flush changes the watched keys that exist (as in Redis).
+        for (k, w) in self.watched.iter_mut() {
+            if self.slots[key_slot(k) as usize].contains_key(k) {
+                self.watch_seq += 1;
+                w.0 = self.watch_seq;
+            }
         }
+        self.freeze_snapshot();
         for m in &mut self.slots {
             *m = HashMap::new();
         }
