@@ -40,9 +40,9 @@ use std::time::{Duration, Instant};
 use store::Shard;
 
 /// Keys a snapshot step emits before it yields to clients.
-const SNAPSHOT_STEP_KEYS: usize = 1024;
+const SNAPSHOT_STEP_KEYS: usize = 256;
 /// Snapshot bytes buffered before a write.
-const SNAPSHOT_CHUNK: usize = 1 << 20;
+const SNAPSHOT_CHUNK: usize = 64 << 10;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Fsync {
