@@ -529,9 +529,10 @@ fn blocking_commands_inside_multi_do_not_block() {
     cmd_expect(
         &mut r,
         &["EXEC"],
-        b"*4\r\n$1\r\n2\r\n$1\r\n3\r\n$-1\r\n*2\r\n$1\r\nx\r\n$1\r\n1\r\n",
+        b"*4\r\n$1\r\n2\r\n$1\r\n3\r\n$-1\r\n*2\r\n$1\r\nx\r\n$1\r\n3\r\n",
     );
-    cmd_expect(&mut r, &["LRANGE", "x", "0", "-1"], b"*2\r\n$1\r\n2\r\n$1\r\n3\r\n");
+    // x was [1]; BLMOVE appended 2, BRPOPLPUSH prepended 3, BLPOP took the 3.
+    cmd_expect(&mut r, &["LRANGE", "x", "0", "-1"], b"*2\r\n$1\r\n1\r\n$1\r\n2\r\n");
 }
 
 /// Node-wide commands (PUBLISH, PUBSUB, CLIENT LIST) queued in a transaction
@@ -549,25 +550,32 @@ fn node_wide_commands_in_exec_alongside_cross_core_commands() {
         let errors = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
         let progress = Arc::new([AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0)]);
         let mut handles = Vec::new();
-        // Two transactions, one per core, each with the node-wide command.
+        // Two transactions, one per core, each with the node-wide command
+        // (raw sockets with a short read timeout: a stall fails fast).
         for (t, key) in ["x", "b"].iter().enumerate() {
-            let c = s.conn();
-            c.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+            let mut c = s.raw();
+            c.set_read_timeout(Duration::from_secs(3));
             let (stop, errors, progress) = (stop.clone(), errors.clone(), progress.clone());
-            let variant: Vec<String> = variant.iter().map(|a| a.to_string()).collect();
+            let mut tx: Vec<Vec<String>> = vec![vec!["MULTI".into()], vec!["INCR".into(), key.to_string()]];
+            tx.push(variant.iter().map(|a| a.to_string()).collect());
+            tx.push(vec!["EXEC".into()]);
+            let bytes: Vec<u8> = tx.iter().flat_map(|c| encode_cmd(c)).collect();
             let key = key.to_string();
-            let mut c = c;
             handles.push(std::thread::spawn(move || {
                 while !stop.load(Ordering::Relaxed) {
-                    let mut cmd = redis::cmd(&variant[0]);
-                    for a in &variant[1..] {
-                        cmd.arg(a);
-                    }
-                    let res: redis::RedisResult<redis::Value> =
-                        redis::pipe().atomic().incr(&key, 1).add_command(cmd).query(&mut c);
-                    if let Err(e) = res {
-                        errors.lock().unwrap().push(format!("transaction on {key}: {e}"));
-                        return;
+                    c.send(&bytes);
+                    for _ in 0..tx.len() {
+                        match c.try_read_reply() {
+                            Ok(rep) if !rep.is_error() => {}
+                            Ok(rep) => {
+                                errors.lock().unwrap().push(format!("transaction on {key}: {rep}"));
+                                return;
+                            }
+                            Err(e) => {
+                                errors.lock().unwrap().push(format!("transaction on {key}: no reply in 3 s ({e})"));
+                                return;
+                            }
+                        }
                     }
                     progress[t].fetch_add(1, Ordering::Relaxed);
                 }
@@ -575,16 +583,22 @@ fn node_wide_commands_in_exec_alongside_cross_core_commands() {
         }
         // A reader spanning both cores.
         {
-            let c = s.conn();
-            c.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+            let mut c = s.raw();
+            c.set_read_timeout(Duration::from_secs(3));
             let (stop, errors, progress) = (stop.clone(), errors.clone(), progress.clone());
-            let mut c = c;
             handles.push(std::thread::spawn(move || {
                 while !stop.load(Ordering::Relaxed) {
-                    let res: redis::RedisResult<Vec<Option<i64>>> = redis::cmd("MGET").arg("b").arg("x").query(&mut c);
-                    if let Err(e) = res {
-                        errors.lock().unwrap().push(format!("MGET b x: {e}"));
-                        return;
+                    c.send_cmd(&[b"MGET", b"b", b"x"]);
+                    match c.try_read_reply() {
+                        Ok(RawReply::Array(Some(_))) => {}
+                        Ok(rep) => {
+                            errors.lock().unwrap().push(format!("MGET b x: {rep}"));
+                            return;
+                        }
+                        Err(e) => {
+                            errors.lock().unwrap().push(format!("MGET b x: no reply in 3 s ({e})"));
+                            return;
+                        }
                     }
                     progress[2].fetch_add(1, Ordering::Relaxed);
                 }

@@ -263,6 +263,24 @@ pub fn full_name(spec: &CommandSpec, argv: &[Bytes]) -> String {
     }
 }
 
+/// Whether a write command's reply says it changed nothing (SADD of present
+/// members, SREM/HDEL/ZREM/LREM of absent ones, EXPIRE on a missing key...),
+/// so WATCH does not see a modification, as in Redis.
+pub fn changed_nothing(spec: &CommandSpec, reply: &resp::Reply) -> bool {
+    const COUNTING: &[&str] = &[
+        "sadd", "srem", "hdel", "lrem", "zrem", "linsert", "smove", "hsetnx", "setnx", "msetnx", "persist", "expire", "pexpire",
+        "expireat", "pexpireat", "zremrangebyscore", "zremrangebyrank", "zremrangebylex", "del", "unlink", "renamenx",
+    ];
+    match reply {
+        resp::Reply::Int(0) => COUNTING.contains(&spec.name),
+        resp::Reply::Int(-1) => spec.name == "linsert",
+        // (Not SET: with GET it answers nil after writing a new key.)
+        resp::Reply::Nil | resp::Reply::NilArray => matches!(spec.name, "lpop" | "rpop" | "spop" | "getdel" | "lmove" | "rpoplpush"),
+        resp::Reply::Error(_) => true,
+        _ => false,
+    }
+}
+
 /// Finds a command by name, case-insensitively.
 pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
     lookup_index(name).map(|i| &table()[i])
@@ -290,6 +308,8 @@ pub fn run_on_shard(spec: &CommandSpec, shard: &mut Shard, argv: &[Bytes]) -> re
         // Where a client cannot block (inside MULTI, scripts), one attempt.
         Exec::Blocking(op) => match op(shard, argv) {
             Ok(Some(r)) => r,
+            // Not a timeout: the reply of the non-blocking twin (LMOVE's nil bulk).
+            Ok(None) if matches!(spec.name, "blmove" | "brpoplpush") => resp::Reply::Nil,
             Ok(None) => block_timeout_reply(spec),
             Err(e) => e.into(),
         },

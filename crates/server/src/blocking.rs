@@ -22,7 +22,7 @@ use crate::core::{Op, Out};
 use crate::sync::Slot;
 use bytes::Bytes;
 use commands::CmdError;
-use futures_lite::future;
+use futures_lite::{future, AsyncWriteExt};
 use glommio::net::TcpStream;
 use resp::Reply;
 use std::future::poll_fn;
@@ -36,30 +36,60 @@ pub enum Wake {
     Filled,
     Timeout,
     Gone,
+    /// Pub/Sub messages to write (RESP3 subscribers keep receiving them).
+    Push,
 }
 
 /// Waits until one of `slots` is filled, the deadline passes, or the client
-/// hangs up.
-async fn wait(slots: &[Rc<Slot<Vec<Out>>>], deadline: Option<Instant>, stream: &TcpStream) -> Wake {
-    let filled = poll_fn(|cx| if slots.iter().any(|s| s.poll_filled(cx)) { Poll::Ready(Wake::Filled) } else { Poll::Pending });
-    let timer = async {
-        match deadline {
-            Some(d) => {
-                glommio::timer::sleep(d.saturating_duration_since(Instant::now())).await;
-                Wake::Timeout
+/// hangs up. A RESP3 subscriber keeps receiving its pushes meanwhile.
+async fn wait(slots: &[Rc<Slot<Vec<Out>>>], deadline: Option<Instant>, stream: &mut TcpStream, conn: &Conn) -> Wake {
+    let pushes = conn.sub.clone().filter(|_| conn.proto == resp::Protocol::Resp3);
+    loop {
+        let woke = {
+            let stream = &*stream;
+            let filled = poll_fn(|cx| if slots.iter().any(|s| s.poll_filled(cx)) { Poll::Ready(Wake::Filled) } else { Poll::Pending });
+            let timer = async {
+                match deadline {
+                    Some(d) => {
+                        glommio::timer::sleep(d.saturating_duration_since(Instant::now())).await;
+                        Wake::Timeout
+                    }
+                    None => future::pending().await,
+                }
+            };
+            let gone = async {
+                let mut b = [0u8; 1];
+                match stream.peek(&mut b).await {
+                    Ok(0) | Err(_) => Wake::Gone,
+                    // More requests are pipelined behind this one: they wait their turn.
+                    Ok(_) => future::pending().await,
+                }
+            };
+            let push = async {
+                match &pushes {
+                    Some(sub) => {
+                        sub.ready.wait().await;
+                        Wake::Push
+                    }
+                    None => future::pending().await,
+                }
+            };
+            future::or(filled, future::or(timer, future::or(gone, push))).await
+        };
+        if woke != Wake::Push {
+            return woke;
+        }
+        if let Some(sub) = &pushes {
+            if sub.killed.get() {
+                return Wake::Gone;
             }
-            None => future::pending().await,
+            let mut out = bytes::BytesMut::new();
+            sub.drain_into(&mut out, resp::Protocol::Resp3);
+            if !out.is_empty() && stream.write_all(&out).await.is_err() {
+                return Wake::Gone;
+            }
         }
-    };
-    let gone = async {
-        let mut b = [0u8; 1];
-        match stream.peek(&mut b).await {
-            Ok(0) | Err(_) => Wake::Gone,
-            // More requests are pipelined behind this one: they wait their turn.
-            Ok(_) => future::pending().await,
-        }
-    };
-    future::or(filled, future::or(timer, gone)).await
+    }
 }
 
 fn first_reply(outs: Vec<Out>) -> Reply {
@@ -68,7 +98,7 @@ fn first_reply(outs: Vec<Out>) -> Reply {
 
 /// Runs a blocking command for `conn`. Returns the reply and whether the
 /// client hung up while it waited.
-pub async fn run(conn: &Conn, stream: &TcpStream, idx: usize, argv: Vec<Bytes>) -> (Reply, bool) {
+pub async fn run(conn: &Conn, stream: &mut TcpStream, idx: usize, argv: Vec<Bytes>) -> (Reply, bool) {
     let core = &conn.core;
     core.blocked_conns.set(core.blocked_conns.get() + 1);
     let r = run_blocked(conn, stream, idx, argv).await;
@@ -76,7 +106,7 @@ pub async fn run(conn: &Conn, stream: &TcpStream, idx: usize, argv: Vec<Bytes>) 
     r
 }
 
-async fn run_blocked(conn: &Conn, stream: &TcpStream, idx: usize, argv: Vec<Bytes>) -> (Reply, bool) {
+async fn run_blocked(conn: &Conn, stream: &mut TcpStream, idx: usize, argv: Vec<Bytes>) -> (Reply, bool) {
     let core = &conn.core;
     let spec = &commands::table()[idx];
     let timeout = match commands::parse_block_timeout(&argv[commands::block_timeout_index(spec, argv.len())]) {
@@ -95,7 +125,7 @@ async fn run_blocked(conn: &Conn, stream: &TcpStream, idx: usize, argv: Vec<Byte
             Ok(outs) => return (first_reply(outs), false),
             Err(slot) => slot,
         };
-        let wake = wait(std::slice::from_ref(&slot), deadline, stream).await;
+        let wake = wait(std::slice::from_ref(&slot), deadline, stream, conn).await;
         if wake != Wake::Filled {
             core.call(owner, None, vec![Op::Unblock { wid }]).await;
         }
@@ -115,7 +145,7 @@ async fn run_blocked(conn: &Conn, stream: &TcpStream, idx: usize, argv: Vec<Byte
         let wake = match (&attempt, deadline) {
             (Some(_), _) => Wake::Filled,
             (None, Some(d)) if Instant::now() >= d => Wake::Timeout,
-            (None, _) => wait(&slots, deadline, stream).await,
+            (None, _) => wait(&slots, deadline, stream, conn).await,
         };
         for &c in by_core.keys() {
             core.call(c, None, vec![Op::Unblock { wid }]).await;
@@ -129,7 +159,7 @@ async fn run_blocked(conn: &Conn, stream: &TcpStream, idx: usize, argv: Vec<Byte
         match wake {
             Wake::Filled => continue,
             Wake::Timeout => return (commands::block_timeout_reply(spec), false),
-            Wake::Gone => return (commands::block_timeout_reply(spec), true),
+            Wake::Gone | Wake::Push => return (commands::block_timeout_reply(spec), true),
         }
     }
 }

@@ -157,7 +157,7 @@ impl Conn {
             while !self.quit {
                 match parser.next_command(&mut inbuf) {
                     Ok(Some(argv)) => {
-                        let p = self.dispatch(argv, &stream).await;
+                        let p = self.dispatch(argv, &mut stream).await;
                         pending.push(p);
                     }
                     Ok(None) => break,
@@ -225,7 +225,7 @@ impl Conn {
     /// Routes one request. Commands that span cores (and connection-level
     /// commands) complete before this returns, so later requests of the
     /// pipeline cannot overtake them; single-core commands are only started.
-    async fn dispatch(&mut self, argv: Vec<Bytes>, stream: &TcpStream) -> Pending {
+    async fn dispatch(&mut self, argv: Vec<Bytes>, stream: &mut TcpStream) -> Pending {
         let proto = self.proto;
         if argv.is_empty() {
             return Pending::Ready(proto, Reply::error("ERR empty command"));

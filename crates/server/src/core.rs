@@ -447,7 +447,9 @@ impl Core {
         };
         let mut shard = self.shard.borrow_mut();
         shard.set_now(store::unix_time_ms());
-        match op(&mut shard, argv) {
+        let attempt = op(&mut shard, argv);
+        shard.finish_command(true);
+        match attempt {
             Ok(Some(r)) => {
                 self.persist.log_cmd(shard.now(), argv);
                 drop(shard);
@@ -600,11 +602,14 @@ impl Core {
                 let mut shard = self.shard.borrow_mut();
                 shard.set_now(store::unix_time_ms());
                 if spec.flags.contains(&"denyoom") {
-                    if let Err(oom) = self.make_room(&mut shard, tx.is_some()) {
+                    let room = self.make_room(&mut shard, tx.is_some());
+                    shard.finish_command(true);
+                    if let Err(oom) = room {
                         return Out::Reply(oom);
                     }
                 }
                 let reply = commands::run_on_shard(spec, &mut shard, &argv);
+                shard.finish_command(!commands::changed_nothing(spec, &reply));
                 if spec.is_write() && !reply.is_error() {
                     if spec.name == "spop" {
                         // Random: log the result, not the command.
@@ -650,6 +655,7 @@ impl Core {
                 let mut shard = self.shard.borrow_mut();
                 shard.set_now(store::unix_time_ms());
                 let out = exec_shard_op(&mut shard, op);
+                shard.finish_command(true);
                 let ts = shard.now();
                 if flush {
                     self.persist.log(&persist::Record::Flush { ts });

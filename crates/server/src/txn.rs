@@ -27,9 +27,17 @@ pub struct MultiState {
     pub dirty: bool,
 }
 
-/// Server commands that read or write the whole keyspace.
-fn spans_keyspace(name: &str) -> bool {
-    matches!(name, "dbsize" | "flushdb" | "flushall" | "keys" | "scan" | "randomkey" | "info" | "save" | "bgsave" | "bgrewriteaof")
+/// Server commands that stay on the connection's core. Every other server
+/// command (DBSIZE, FLUSHALL, PUBLISH, PUBSUB, CLIENT LIST, INFO...) talks to
+/// every core, so a transaction that queues one must hold every core's gate:
+/// reaching a core whose gate it does not hold would break the ascending
+/// lock order and could deadlock against another multi-core command.
+fn stays_local(name: &str) -> bool {
+    matches!(
+        name,
+        "ping" | "echo" | "time" | "select" | "hello" | "auth" | "command" | "quit" | "reset" | "unwatch" | "lastsave"
+            | "subscribe" | "unsubscribe" | "psubscribe" | "punsubscribe" | "ssubscribe" | "sunsubscribe"
+    )
 }
 
 /// WATCH key [key ...]
@@ -90,7 +98,7 @@ pub async fn exec(conn: &mut Conn) -> Reply {
     for (idx, argv) in &m.queued {
         let spec = &commands::table()[*idx];
         match spec.exec {
-            Exec::Server => all |= spans_keyspace(spec.name),
+            Exec::Server => all |= !stays_local(spec.name),
             _ => cores.extend(spec.key_indexes(argv.len()).map(|i| node.core_of_key(&argv[i]))),
         }
     }
@@ -153,10 +161,14 @@ async fn run_queued(conn: &mut Conn, tx: TxId, idx: usize, argv: Vec<Bytes>) -> 
         let outs = core.call(owner, Some(tx), vec![Op::Cmd { idx: idx as u16, argv }]).await;
         return outs.into_iter().next().map(Out::into_reply).unwrap_or(Reply::Nil);
     }
-    if spec.multi == MultiKey::No {
-        return Reply::error("CROSSSLOT Keys in request don't hash to the same slot");
-    }
-    crate::multi::run_in(&core, spec.multi, idx as u16, argv, Some(tx)).await
+    // Blocking commands run once inside a transaction; across cores that is
+    // a scratch-shard run like any other multi-key command.
+    let multi = match (spec.exec, spec.multi) {
+        (Exec::Blocking(_), _) => MultiKey::Scratch,
+        (_, MultiKey::No) => return Reply::error("CROSSSLOT Keys in request don't hash to the same slot"),
+        (_, m) => m,
+    };
+    crate::multi::run_in(&core, multi, idx as u16, argv, Some(tx)).await
 }
 
 /// DISCARD

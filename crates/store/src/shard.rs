@@ -74,6 +74,11 @@ pub struct Shard {
     /// only while `track_expired` is on (keyspace notifications).
     expired_events: Vec<Bytes>,
     pub track_expired: bool,
+    /// Watched keys written by the running command; they get a new version
+    /// when the command ends having changed something (`finish_command`).
+    pending_touch: Vec<Bytes>,
+    /// Set while expiry removes a key: that always counts as a change.
+    expiring: bool,
     /// Keys with a TTL ordered by expiry time, for the active expiry cycle.
     expiry: BTreeSet<(u64, Bytes)>,
     /// The clock commands see: set once per command by [`Shard::set_now`], as a
@@ -108,6 +113,8 @@ impl Shard {
             watch_seq: 0,
             expired_events: Vec::new(),
             track_expired: false,
+            pending_touch: Vec::new(),
+            expiring: false,
             expiry: BTreeSet::new(),
             now: crate::unix_time_ms(),
             stats: ShardStats::default(),
@@ -151,7 +158,9 @@ impl Shard {
             Some(e) => matches!(e.expires_at, Some(t) if t <= now),
         };
         if due {
+            self.expiring = true;
             self.remove(key);
+            self.expiring = false;
             self.stats.expired_keys += 1;
             if self.track_expired {
                 self.expired_events.push(Bytes::copy_from_slice(key));
@@ -354,14 +363,39 @@ impl Shard {
         self.watched.get(key).map(|w| w.0)
     }
 
-    /// Gives a watched key a new version (called before every write to a key).
+    /// Called before every write to a key: a watched key gets a new version,
+    /// at once when it expires, else when the command ends having changed
+    /// something (see [`Shard::finish_command`]).
     pub(crate) fn touch_watched(&mut self, key: &[u8]) {
-        if self.watched.is_empty() {
+        if self.watched.is_empty() || !self.watched.contains_key(key) {
             return;
         }
+        if self.expiring {
+            self.bump_watched(key);
+        } else if !self.pending_touch.iter().any(|k| k.as_ref() == key) {
+            self.pending_touch.push(Bytes::copy_from_slice(key));
+        }
+    }
+
+    fn bump_watched(&mut self, key: &[u8]) {
         if let Some(w) = self.watched.get_mut(key) {
             self.watch_seq += 1;
             w.0 = self.watch_seq;
+        }
+    }
+
+    /// Ends a command: watched keys it wrote get a new version unless it
+    /// changed nothing (SADD of a present member, SREM of an absent one...),
+    /// as Redis only signals keys a command really modified.
+    pub fn finish_command(&mut self, changed: bool) {
+        if self.pending_touch.is_empty() {
+            return;
+        }
+        let keys = std::mem::take(&mut self.pending_touch);
+        if changed {
+            for k in keys {
+                self.bump_watched(&k);
+            }
         }
     }
 
@@ -489,7 +523,9 @@ impl Shard {
             if t > now {
                 break;
             }
+            self.expiring = true;
             self.remove(&k);
+            self.expiring = false;
             self.stats.expired_keys += 1;
             if self.track_expired {
                 self.expired_events.push(k);
