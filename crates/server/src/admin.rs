@@ -94,6 +94,9 @@ pub async fn run(conn: &mut Conn, spec: &CommandSpec, argv: &[Bytes]) -> Reply {
                 .into_iter()
                 .map(count)
                 .sum();
+            // Cluster mode: also to the other nodes over the bus (the reply
+            // still counts this node's receivers, as in Redis).
+            crate::cluster_node::publish(&core, &channel, &message, sharded);
             Reply::Int(n as i64)
         }
         "pubsub" => pubsub(&core, tx, argv).await,

@@ -6,12 +6,20 @@
 //! core 0:  bus listener ─► reader tasks ─► Cluster::handle_message ┐
 //!          timer task   ─► Cluster::handle_tick                    ├─► driver task drains poll_output:
 //!          Op::ClusterCmd (CLUSTER ... from any core) ─► commands  ┘     ConfigChanged → nodes.conf (first)
-//!                                                                         Send → link to the peer (dialled lazily)
+//!          Op::ClusterCmd (PUBLISH/SPUBLISH, `publish`) ─► Cluster::publish  Send → link to the peer (dialled lazily,
+//!                                                                           by announced hostname when it has one)
 //!                                                                         ResetLink → drop that link
+//!                                                                         Publish → Op::Publish to every core
 //!                                                                         slot/health/role/address changes
 //!                                                                           → Op::ClusterView to every core
-//! every core: Conn::dispatch asks `check` before running a keyed command.
+//! every core: Conn::dispatch asks `check` before running a keyed command
+//!             (shard channels of SPUBLISH/SSUBSCRIBE/SUNSUBSCRIBE count as keys).
 //! ```
+//!
+//! A CLUSTER subcommand that changes the configuration (MEET, ADDSLOTS,
+//! SET-CONFIG-EPOCH, ..., SAVECONFIG) replies only once nodes.conf with the
+//! change is fsynced: core 0 bumps a wanted generation, the driver saves,
+//! and `forward` waits for the saved generation to catch up.
 //!
 //! Keys of slots this node owns stay on the core `Node::ranges` assigns
 //! them; the cluster only decides whether this node serves the slot at all.
@@ -30,8 +38,9 @@ use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use resp::Reply;
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -46,7 +55,24 @@ pub struct ClusterView {
     pub me: u16,
     /// `cluster_state:ok`.
     pub ok: bool,
+    /// When this node is a replica: index of its master in `addrs`
+    /// (`u16::MAX` otherwise). Shard channels of the master's slots are
+    /// served here too, as in Redis.
+    pub my_master: u16,
 }
+
+/// nodes.conf generations: bumped (on core 0) whenever the configuration
+/// must reach the disk, and set by the driver once a save that covers a
+/// generation has been fsynced (or has failed). A CLUSTER command that
+/// changes the configuration replies only once its generation is saved.
+/// One node per process, so process-wide counters are enough.
+static CONF_WANTED: AtomicU64 = AtomicU64::new(0);
+static CONF_SAVED: AtomicU64 = AtomicU64::new(0);
+static CONF_FAILED: AtomicU64 = AtomicU64::new(0);
+
+/// `argv[0]` of the internal [`Op::ClusterCmd`] that hands a PUBLISH or
+/// SPUBLISH to core 0 for the bus (no client command name contains NUL).
+const PUBLISH_MARKER: &[u8] = b"\0publish";
 
 /// Per-connection cluster flags (READONLY, ASKING).
 #[derive(Debug, Default, Clone, Copy)]
@@ -91,12 +117,19 @@ struct Bus {
     core: Rc<Core>,
     cluster: RefCell<Cluster>,
     links: RefCell<HashMap<BusAddr, Rc<Link>>>,
+    /// Hostnames announced by the senders of inbound bus connections, by
+    /// their announced bus endpoint: lets a reply to a node not in the
+    /// table yet (a MEET) or a handshake with it dial the name too.
+    hints: RefCell<HashMap<BusAddr, String>>,
     /// Wakes the driver to drain outputs.
     wake: Signal,
     conf_name: String,
 }
 
 struct Link {
+    /// The peer's announced hostname, when it has one: dialled (and
+    /// resolved anew) on every connect instead of the IP.
+    host: RefCell<Option<String>>,
     queue: RefCell<VecDeque<Bytes>>,
     ready: Signal,
     closed: Cell<bool>,
@@ -146,6 +179,7 @@ pub async fn start(core: Rc<Core>) -> Result<(), String> {
         core: core.clone(),
         cluster: RefCell::new(cluster),
         links: RefCell::new(HashMap::new()),
+        hints: RefCell::new(HashMap::new()),
         wake: Signal::default(),
         conf_name: cfg.cluster_config_file.clone(),
     });
@@ -194,6 +228,7 @@ async fn read_peer(bus: Rc<Bus>, mut stream: glommio::net::TcpStream) {
     };
     let mut buf = BytesMut::with_capacity(16 * 1024);
     let mut scratch = vec![0u8; 16 * 1024];
+    let mut hinted = false;
     loop {
         let n = match stream.read(&mut scratch).await {
             Ok(0) | Err(_) => return,
@@ -204,6 +239,28 @@ async fn read_peer(bus: Rc<Bus>, mut stream: glommio::net::TcpStream) {
             match cluster::wire::frame_len(&buf) {
                 Ok(Some(len)) if buf.len() >= len => {
                     let frame = buf.split_to(len);
+                    if !hinted {
+                        // One sender per connection: learn its hostname once.
+                        if let Ok(msg) = cluster::wire::decode(&frame) {
+                            hinted = true;
+                            let h = msg.header;
+                            if let (Some(name), Some(ip)) =
+                                (h.hostname.filter(|n| !n.is_empty()), h.ip.or(peer.src_ip))
+                            {
+                                let mut hints = bus.hints.borrow_mut();
+                                if hints.len() >= 4096 {
+                                    hints.clear();
+                                }
+                                hints.insert(
+                                    BusAddr {
+                                        ip,
+                                        port: h.bus_port,
+                                    },
+                                    name,
+                                );
+                            }
+                        }
+                    }
                     bus.cluster
                         .borrow_mut()
                         .handle_message(unix_ms(), peer, &frame);
@@ -228,19 +285,24 @@ async fn drive(bus: Rc<Bus>) {
             let mut c = bus.cluster.borrow_mut();
             std::iter::from_fn(|| c.poll_output()).collect()
         };
-        if outs.is_empty() {
-            continue;
-        }
         if outs
             .iter()
             .any(|o| matches!(o, Output::Event(Event::ConfigChanged)))
         {
+            CONF_WANTED.fetch_add(1, Ordering::SeqCst);
+        }
+        if CONF_WANTED.load(Ordering::SeqCst) > CONF_SAVED.load(Ordering::SeqCst) {
             save_config(&bus).await;
+        }
+        if outs.is_empty() {
+            continue;
         }
         let mut view_changed = false;
         for o in outs {
             match o {
-                Output::Send { to, frame, .. } => send(&bus, to, frame),
+                Output::Send {
+                    to, node, frame, ..
+                } => send(&bus, to, node, frame),
                 Output::ResetLink { to, .. } => {
                     if let Some(l) = bus.links.borrow_mut().remove(&to) {
                         l.closed.set(true);
@@ -265,16 +327,20 @@ async fn drive(bus: Rc<Bus>) {
                         message,
                         sharded,
                     } => {
-                        let core = bus.core.clone();
-                        glommio::spawn_local(async move {
-                            core.broadcast(None, || Op::Publish {
-                                channel: channel.clone(),
-                                message: message.clone(),
-                                sharded,
-                            })
-                            .await;
-                        })
-                        .detach();
+                        // Deliver to the subscribers on every core of this
+                        // node (in arrival order: each core's queue is FIFO).
+                        let core = &bus.core;
+                        for c in 0..core.node.cores() {
+                            let _ = core.call_start(
+                                c,
+                                None,
+                                vec![Op::Publish {
+                                    channel: channel.clone(),
+                                    message: message.clone(),
+                                    sharded,
+                                }],
+                            );
+                        }
                     }
                     _ => {}
                 },
@@ -286,24 +352,75 @@ async fn drive(bus: Rc<Bus>) {
     }
 }
 
+/// Writes nodes.conf (temporary file, fsync, rename, directory fsync) and
+/// marks the generation it covers as saved (or failed).
 async fn save_config(bus: &Bus) {
+    let generation = CONF_WANTED.load(Ordering::SeqCst);
     let text = bus.cluster.borrow().to_nodes_conf();
     let dir = bus.core.config.borrow().dir.clone();
-    if let Err(e) =
-        crate::persistence::write_atomically(&dir, &bus.conf_name, text.into_bytes()).await
-    {
-        tracing::error!("cannot save the cluster configuration: {e}");
+    match crate::persistence::write_atomically(&dir, &bus.conf_name, text.into_bytes()).await {
+        Ok(()) => {
+            CONF_SAVED.fetch_max(generation, Ordering::SeqCst);
+        }
+        Err(e) => {
+            tracing::error!("cannot save the cluster configuration: {e}");
+            CONF_FAILED.fetch_max(generation, Ordering::SeqCst);
+        }
     }
 }
 
+/// Waits (on any core) until nodes.conf generation `generation` is on disk.
+async fn wait_saved(generation: u64) -> Result<(), Reply> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        if CONF_SAVED.load(Ordering::SeqCst) >= generation {
+            return Ok(());
+        }
+        if CONF_FAILED.load(Ordering::SeqCst) >= generation {
+            return Err(Reply::error(
+                "ERR error saving the cluster node config, see the server log",
+            ));
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(Reply::error("ERR timed out saving the cluster node config"));
+        }
+        glommio::timer::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+/// Hands a PUBLISH / SPUBLISH that this node delivered locally to the
+/// cluster bus: every other node (PUBLISH) or the other nodes of this
+/// node's shard (SPUBLISH). Returns at once; frames leave from core 0 in
+/// the order this core handed them over.
+pub fn publish(core: &Core, channel: &Bytes, message: &Bytes, sharded: bool) {
+    if !core.config.borrow().cluster_enabled {
+        return;
+    }
+    let argv = vec![
+        Bytes::from_static(PUBLISH_MARKER),
+        channel.clone(),
+        message.clone(),
+        Bytes::from_static(if sharded { b"1" } else { b"0" }),
+    ];
+    let _ = core.call_start(0, None, vec![Op::ClusterCmd(argv)]);
+}
+
 /// Queues a frame on the link to `to`, starting its task if needed.
-fn send(bus: &Rc<Bus>, to: BusAddr, frame: Bytes) {
+fn send(bus: &Rc<Bus>, to: BusAddr, node: NodeId, frame: Bytes) {
+    // The node's announced hostname; for a node not (fully) known yet, the
+    // one its own messages announced for this endpoint.
+    let host = match bus.cluster.borrow().node(&node) {
+        Some(n) if !n.in_handshake() => n.addr.hostname.clone(),
+        _ => bus.hints.borrow().get(&to).cloned(),
+    }
+    .filter(|h| !h.is_empty());
     let link = {
         let mut links = bus.links.borrow_mut();
         links
             .entry(to)
             .or_insert_with(|| {
                 let l = Rc::new(Link {
+                    host: RefCell::new(None),
                     queue: RefCell::new(VecDeque::new()),
                     ready: Signal::default(),
                     closed: Cell::new(false),
@@ -313,6 +430,7 @@ fn send(bus: &Rc<Bus>, to: BusAddr, frame: Bytes) {
             })
             .clone()
     };
+    *link.host.borrow_mut() = host;
     let mut q = link.queue.borrow_mut();
     // A peer that cannot keep up loses old frames (the protocol tolerates loss).
     if q.len() >= 1024 {
@@ -326,7 +444,6 @@ fn send(bus: &Rc<Bus>, to: BusAddr, frame: Bytes) {
 /// One outgoing bus connection: dial, then write queued frames in order;
 /// on an error, drop what is queued and dial again when there is more.
 async fn run_link(to: BusAddr, link: Rc<Link>) {
-    let addr = std::net::SocketAddr::new(to.ip, to.port);
     let mut stream: Option<glommio::net::TcpStream> = None;
     loop {
         if link.closed.get() {
@@ -337,14 +454,14 @@ async fn run_link(to: BusAddr, link: Rc<Link>) {
             continue;
         }
         if stream.is_none() {
-            match glommio::net::TcpStream::connect_timeout(addr, Duration::from_millis(1000)).await
-            {
+            let host = link.host.borrow().clone();
+            match dial(to, host.as_deref()).await {
                 Ok(s) => {
                     let _ = s.set_nodelay(true);
                     stream = Some(s);
                 }
                 Err(e) => {
-                    tracing::debug!(%addr, "cluster bus connect failed: {e}");
+                    tracing::debug!(%to, ?host, "cluster bus connect failed: {e}");
                     link.queue.borrow_mut().clear();
                     glommio::timer::sleep(Duration::from_millis(100)).await;
                     continue;
@@ -362,6 +479,45 @@ async fn run_link(to: BusAddr, link: Rc<Link>) {
             }
         }
     }
+}
+
+/// Connects to a peer's bus: by its hostname when it announced one (resolved
+/// now, so a peer that came back with a new IP is found again), else by IP.
+async fn dial(to: BusAddr, host: Option<&str>) -> Result<glommio::net::TcpStream, String> {
+    const TIMEOUT: Duration = Duration::from_millis(1000);
+    let addrs: Vec<SocketAddr> = match host {
+        None => vec![SocketAddr::new(to.ip, to.port)],
+        Some(h) => {
+            let resolved = match h.parse::<IpAddr>() {
+                Ok(ip) => Ok(vec![SocketAddr::new(ip, to.port)]),
+                Err(_) => {
+                    // getaddrinfo blocks: run it on glommio's blocking pool.
+                    let (name, port) = (h.to_string(), to.port);
+                    glommio::executor()
+                        .spawn_blocking(move || {
+                            use std::net::ToSocketAddrs;
+                            (name.as_str(), port)
+                                .to_socket_addrs()
+                                .map(|a| a.collect::<Vec<_>>())
+                        })
+                        .await
+                }
+            };
+            match resolved {
+                Ok(a) if !a.is_empty() => a,
+                Ok(_) => return Err(format!("{h}: no address")),
+                Err(e) => return Err(format!("cannot resolve {h}: {e}")),
+            }
+        }
+    };
+    let mut last = String::new();
+    for a in addrs {
+        match glommio::net::TcpStream::connect_timeout(a, TIMEOUT).await {
+            Ok(s) => return Ok(s),
+            Err(e) => last = format!("{a}: {e}"),
+        }
+    }
+    Err(last)
 }
 
 /// Builds the routing view from the state machine and sends it to every core.
@@ -401,11 +557,18 @@ fn build_view(c: &Cluster, cfg: &crate::config::Config) -> ClusterView {
                 .unwrap_or(u16::MAX)
         })
         .collect();
+    let me = c.myself();
+    let my_master = me
+        .master
+        .filter(|_| me.is_replica())
+        .and_then(|m| index.get(&m).copied())
+        .unwrap_or(u16::MAX);
     ClusterView {
         owner,
         addrs,
         me: index.get(&c.myself_id()).copied().unwrap_or(u16::MAX),
         ok: c.health() == ClusterHealth::Ok,
+        my_master,
     }
 }
 
@@ -419,7 +582,14 @@ pub fn check(conn: &mut Conn, spec: &CommandSpec, argv: &[Bytes]) -> Option<Repl
     if spec.name == "asking" {
         conn.cluster_flags.asking = asking;
     }
-    let mut keys = spec.key_indexes(argv.len());
+    // Shard channels route like keys (Redis 7.0 gives these commands key
+    // specs): SPUBLISH's channel, every channel of SSUBSCRIBE / SUNSUBSCRIBE.
+    let shard_pubsub = matches!(spec.name, "spublish" | "ssubscribe" | "sunsubscribe");
+    let mut keys: Box<dyn Iterator<Item = usize>> = match spec.name {
+        "spublish" => Box::new(std::iter::once(1)),
+        "ssubscribe" | "sunsubscribe" => Box::new(1..argv.len()),
+        _ => Box::new(spec.key_indexes(argv.len())),
+    };
     let first = keys.next()?;
     let slot = slots::key_slot(&argv[first]);
     if keys.any(|i| slots::key_slot(&argv[i]) != slot) {
@@ -439,6 +609,8 @@ pub fn check(conn: &mut Conn, spec: &CommandSpec, argv: &[Bytes]) -> Option<Repl
     match view.owner[slot as usize] {
         u16::MAX => Some(Reply::error("CLUSTERDOWN Hash slot not served")),
         o if o == view.me => None,
+        // A replica serves its master's shard channels (Redis 7.0).
+        o if shard_pubsub && o == view.my_master => None,
         o => Some(Reply::error(format!(
             "MOVED {slot} {}",
             view.addrs[o as usize]
@@ -581,14 +753,44 @@ pub async fn command(conn: &mut Conn, name: &str, argv: &[Bytes]) -> Reply {
     }
 }
 
+/// Subcommands that change the node's configuration: their reply waits
+/// until nodes.conf with the change is on disk (as Redis saves it before
+/// answering).
+fn changes_config(sub: &[u8]) -> bool {
+    matches!(
+        sub,
+        b"MEET"
+            | b"ADDSLOTS"
+            | b"ADDSLOTSRANGE"
+            | b"DELSLOTS"
+            | b"DELSLOTSRANGE"
+            | b"FORGET"
+            | b"RESET"
+            | b"SET-CONFIG-EPOCH"
+            | b"BUMPEPOCH"
+            | b"REPLICATE"
+            | b"FLUSHSLOTS"
+            | b"SAVECONFIG"
+    )
+}
+
 async fn forward(core: &Core, argv: &[Bytes]) -> Reply {
     let outs = core
         .call(0, None, vec![Op::ClusterCmd(argv.to_vec())])
         .await;
-    outs.into_iter()
+    let reply = outs
+        .into_iter()
         .next()
         .map(Out::into_reply)
-        .unwrap_or(Reply::Nil)
+        .unwrap_or(Reply::Nil);
+    if matches!(reply, Reply::Error(_)) || !changes_config(&argv[1].to_ascii_uppercase()) {
+        return reply;
+    }
+    // Core 0 bumped the wanted generation before answering; wait for it.
+    match wait_saved(CONF_WANTED.load(Ordering::SeqCst)).await {
+        Ok(()) => reply,
+        Err(e) => e,
+    }
 }
 
 /// Runs a CLUSTER subcommand against the state machine (core 0, synchronously).
@@ -596,10 +798,24 @@ pub fn run_on_core0(core: &Core, argv: &[Bytes]) -> Reply {
     let Some(bus) = bus() else {
         return Reply::error("ERR This instance has cluster support disabled");
     };
+    if argv[0] == PUBLISH_MARKER {
+        // From `publish` (any core): send on the bus.
+        let (channel, message, sharded) =
+            (argv[1].clone(), argv[2].clone(), argv[3][..] == b"1"[..]);
+        bus.cluster
+            .borrow_mut()
+            .publish(unix_ms(), channel, message, sharded);
+        bus.wake.notify();
+        return Reply::ok();
+    }
     let reply = {
         let mut c = bus.cluster.borrow_mut();
         run_sub(&mut c, core, argv)
     };
+    if !matches!(reply, Reply::Error(_)) && changes_config(&argv[1].to_ascii_uppercase()) {
+        // The driver saves before acting on the outputs; `forward` waits.
+        CONF_WANTED.fetch_add(1, Ordering::SeqCst);
+    }
     bus.wake.notify();
     reply
 }
@@ -884,23 +1100,9 @@ fn run_sub(c: &mut Cluster, core: &Core, argv: &[Bytes]) -> Reply {
         }
         b"SAVECONFIG" => {
             need!(args.is_empty());
-            // Synchronous, as Redis: the reply means the file is on disk.
-            let path = cfg.dir.join(&cfg.cluster_config_file);
-            let tmp = cfg
-                .dir
-                .join(format!("{}.saveconfig.tmp", cfg.cluster_config_file));
-            let res = (|| -> std::io::Result<()> {
-                use std::io::Write;
-                let mut f = std::fs::File::create(&tmp)?;
-                f.write_all(c.to_nodes_conf().as_bytes())?;
-                f.sync_all()?;
-                std::fs::rename(&tmp, &path)?;
-                std::fs::File::open(&cfg.dir)?.sync_all()
-            })();
-            match res {
-                Ok(()) => Reply::ok(),
-                Err(e) => Reply::error(format!("ERR error saving the cluster node config: {e}")),
-            }
+            // As Redis, the reply means the file is on disk: `run_on_core0`
+            // asks the driver for a save and `forward` waits for it.
+            Reply::ok()
         }
         b"HELP" => Reply::Array(
             [
