@@ -1114,3 +1114,26 @@ pub mod common {
         (0..1000).map(|i| format!("{prefix}:{i}")).find(|k| core_of(k) == core).expect("some key lands on each core")
     }
 }
+
+/// Runs `tests/py/<script>` with `args` and asserts it exits 0 and prints
+/// `ok_marker`. Returns false (after a loud message) when redis-py is
+/// missing, so the caller can skip; CI installs it.
+pub fn run_py_script(script: &str, args: &[String], ok_marker: &str, server_log: impl Fn() -> String) -> bool {
+    let has_redis_py = Command::new("python3").args(["-c", "import redis"]).output().map(|o| o.status.success()).unwrap_or(false);
+    if !has_redis_py {
+        eprintln!("\n!!! SKIPPED {script}: `python3 -c 'import redis'` failed; install redis-py (pip install redis) !!!\n");
+        return false;
+    }
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("py").join(script);
+    let out = Command::new("python3").arg(&path).args(args).output().expect("run python3");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{script} failed ({}):\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}\n--- server log ---\n{}",
+        out.status,
+        server_log()
+    );
+    assert!(stdout.contains(ok_marker), "{stdout}");
+    true
+}

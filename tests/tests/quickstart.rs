@@ -5,40 +5,11 @@ use std::process::Command;
 
 use redcore_tests::*;
 
-fn python_has_redis() -> bool {
-    Command::new("python3")
-        .args(["-c", "import redis"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-}
 
 #[test]
 fn redis_py_quickstart() {
-    if !python_has_redis() {
-        eprintln!();
-        eprintln!("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!");
-        eprintln!("!!! SKIPPED redis_py_quickstart: `python3 -c 'import redis'` failed.   !!!");
-        eprintln!("!!! Install redis-py (pip install redis) to run the quick start test. !!!");
-        eprintln!("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!");
-        return;
-    }
     let s = Server::under_test(&["--cores", "2"]);
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("py/quickstart.py");
-    let out = Command::new("python3")
-        .arg(&script)
-        .arg(s.port.to_string())
-        .output()
-        .expect("run python3");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "quickstart.py failed ({}):\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}\n--- server log ---\n{}",
-        out.status,
-        s.log()
-    );
-    assert!(stdout.contains("quickstart OK"), "{stdout}");
+    run_py_script("quickstart.py", &[s.port.to_string()], "quickstart OK", || s.log());
 }
 
 fn cli(s: &Server, args: &[&str]) -> String {

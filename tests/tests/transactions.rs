@@ -4,7 +4,6 @@
 //! under concurrent writers and readers. Also runs tests/py/pubsub_tx.py
 //! (redis-py pubsub + transactional pipelines).
 
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -801,38 +800,9 @@ fn watch_cas_increments_lose_no_update() {
 // redis-py: pubsub and transactional pipelines
 // ---------------------------------------------------------------------------
 
-fn python_has_redis() -> bool {
-    Command::new("python3")
-        .args(["-c", "import redis"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-}
 
 #[test]
 fn redis_py_pubsub_and_transactions() {
-    if !python_has_redis() {
-        eprintln!();
-        eprintln!("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!");
-        eprintln!("!!! SKIPPED redis_py_pubsub_and_transactions: `python3 -c 'import redis'` !!!");
-        eprintln!("!!! failed. Install redis-py (pip install redis) to run this test.        !!!");
-        eprintln!("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!");
-        return;
-    }
     let s = Server::under_test(&["--cores", "2"]);
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("py/pubsub_tx.py");
-    let out = Command::new("python3")
-        .arg(&script)
-        .arg(s.port.to_string())
-        .output()
-        .expect("run python3");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "pubsub_tx.py failed ({}):\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}\n--- server log ---\n{}",
-        out.status,
-        s.log()
-    );
-    assert!(stdout.contains("pubsub_tx OK"), "{stdout}");
+    run_py_script("pubsub_tx.py", &[s.port.to_string()], "pubsub_tx OK", || s.log());
 }
