@@ -191,14 +191,11 @@ impl Hash {
             self.pairs.iter().for_each(|(f, v)| emit(f, v));
             return 0;
         }
-        let len = self.len() as u64;
-        let end = if cursor == 0 || cursor > len { len } else { cursor };
-        let start = end.saturating_sub(count.max(1) as u64);
-        for i in (start..end).rev() {
-            let (f, v) = &self.pairs[i as usize];
+        let (window, next) = super::scan_window(cursor, count, self.len());
+        for (f, v) in self.pairs[window].iter().rev() {
             emit(f, v);
         }
-        start
+        next
     }
 }
 

@@ -207,13 +207,11 @@ impl Set {
             self.members.iter().for_each(&mut emit);
             return 0;
         }
-        let len = self.len() as u64;
-        let end = if cursor == 0 || cursor > len { len } else { cursor };
-        let start = end.saturating_sub(count.max(1) as u64);
-        for i in (start..end).rev() {
-            emit(&self.members[i as usize]);
+        let (window, next) = super::scan_window(cursor, count, self.len());
+        for m in self.members[window].iter().rev() {
+            emit(m);
         }
-        start
+        next
     }
 }
 
