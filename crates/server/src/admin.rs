@@ -355,13 +355,17 @@ async fn client(conn: &mut Conn, argv: &[Bytes]) -> Reply {
 fn client_line(c: &crate::core::ClientInfo, core: usize) -> String {
     let now = std::time::Instant::now();
     format!(
-        "id={} addr={} laddr={} fd=-1 name={} age={} idle={} flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={} core={}\n",
+        "id={} addr={} laddr={} fd=-1 name={} age={} idle={} flags={} db=0 sub={} psub={} ssub={} multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={} core={}\n",
         c.id,
         c.addr,
         c.laddr,
         String::from_utf8_lossy(&c.name),
         now.duration_since(c.created).as_secs(),
         now.duration_since(c.last_active).as_secs(),
+        if c.subs.iter().any(|&n| n > 0) { "P" } else { "N" },
+        c.subs[0],
+        c.subs[1],
+        c.subs[2],
         c.last_cmd,
         c.resp,
         String::from_utf8_lossy(&c.lib_name),
@@ -592,7 +596,8 @@ fn info_section(out: &mut String, core: &Core, section: &str, stats: &[CoreStats
             let up = node.started.elapsed().as_secs();
             write!(
                 out,
-                "# Server\r\nredis_version:{REDIS_VERSION}\r\nredcore_version:{REDCORE_VERSION}\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_mode:standalone\r\nos:{} {}\r\narch_bits:64\r\nmultiplexing_api:io_uring\r\nprocess_id:{}\r\nrun_id:{}\r\ntcp_port:{}\r\nuptime_in_seconds:{up}\r\nuptime_in_days:{}\r\nexecutable:{}\r\nconfig_file:{}\r\nthread_per_core:1\r\ncores:{}\r\n",
+                "# Server\r\nredis_version:{REDIS_VERSION}\r\nredcore_version:{REDCORE_VERSION}\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_mode:{}\r\nos:{} {}\r\narch_bits:64\r\nmultiplexing_api:io_uring\r\nprocess_id:{}\r\nrun_id:{}\r\ntcp_port:{}\r\nuptime_in_seconds:{up}\r\nuptime_in_days:{}\r\nexecutable:{}\r\nconfig_file:{}\r\nthread_per_core:1\r\ncores:{}\r\n",
+                if cfg.cluster_enabled { "cluster" } else { "standalone" },
                 std::env::consts::OS,
                 std::env::consts::ARCH,
                 std::process::id(),
@@ -647,13 +652,15 @@ fn info_section(out: &mut String, core: &Core, section: &str, stats: &[CoreStats
         }
         "stats" => write!(
             out,
-            "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:0\r\nrejected_connections:0\r\nexpired_keys:{}\r\nevicted_keys:{}\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:0\r\npubsub_patterns:0\r\ntotal_forwarded_commands:{}\r\n",
+            "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:0\r\nrejected_connections:0\r\nexpired_keys:{}\r\nevicted_keys:{}\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:{}\r\npubsub_patterns:{}\r\ntotal_forwarded_commands:{}\r\n",
             node.total_connections.load(Ordering::Relaxed),
             sum(|s| s.commands),
             sum(|s| s.expired),
             sum(|s| s.evicted),
             sum(|s| s.hits),
             sum(|s| s.misses),
+            stats.iter().map(|s| s.pubsub_channels).sum::<usize>(),
+            stats.iter().map(|s| s.pubsub_patterns).sum::<usize>(),
             sum(|s| s.forwarded_out),
         ),
         "replication" => write!(

@@ -60,6 +60,7 @@ pub async fn serve(core: Rc<Core>, stream: TcpStream) {
         last_active: now,
         last_cmd: "NULL".into(),
         resp: 2,
+        subs: [0; 3],
     }));
     core.clients.borrow_mut().insert(id, info.clone());
     let mut conn = Conn { core: core.clone(), info, proto: Protocol::Resp2, quit: false, multi: None, watched: Vec::new(), active_tx: None, sub: None, cluster_flags: Default::default() };
@@ -86,6 +87,7 @@ impl Conn {
         let mut info = self.info.borrow_mut();
         info.name = Bytes::new();
         info.resp = 2;
+        info.subs = [0; 3];
     }
 
     /// RESP2 clients in subscribed mode may only (un)subscribe, PING, QUIT and RESET.

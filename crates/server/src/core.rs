@@ -162,6 +162,8 @@ pub struct CoreStats {
     pub evicted: u64,
     pub blocked: usize,
     pub persist: crate::persistence::PersistStats,
+    pub pubsub_channels: usize,
+    pub pubsub_patterns: usize,
 }
 
 /// What travels on the channels, batched per destination.
@@ -212,6 +214,8 @@ pub struct ClientInfo {
     pub last_active: std::time::Instant,
     pub last_cmd: String,
     pub resp: u8,
+    /// Channel, pattern and shard-channel subscriptions (CLIENT LIST).
+    pub subs: [usize; 3],
 }
 
 /// The per-core runtime. Lives in an `Rc` on its executor.
@@ -739,6 +743,8 @@ impl Core {
             evicted: shard.stats.evicted_keys,
             blocked: self.blocked_clients(),
             persist: self.persist.stats(),
+            pubsub_channels: self.pubsub.borrow().channel_names(false, None).len(),
+            pubsub_patterns: self.pubsub.borrow().pattern_names().len(),
         }
     }
 

@@ -239,6 +239,14 @@ pub fn confirmation(what: &'static str, name: Option<Bytes>, count: usize) -> Re
 /// (P|S)SUBSCRIBE and (P|S)UNSUBSCRIBE for one connection: one confirmation
 /// frame per channel or pattern.
 pub fn command(conn: &mut crate::conn::Conn, name: &str, argv: &[Bytes]) -> Vec<Reply> {
+    let replies = subscription_command(conn, name, argv);
+    if let Some(sub) = &conn.sub {
+        conn.info.borrow_mut().subs = [sub.channels.borrow().len(), sub.patterns.borrow().len(), sub.shard_count()];
+    }
+    replies
+}
+
+fn subscription_command(conn: &mut crate::conn::Conn, name: &str, argv: &[Bytes]) -> Vec<Reply> {
     let sub = conn.sub.get_or_insert_with(|| Subscriber::new(conn.info.borrow().id)).clone();
     let core = conn.core.clone();
     let mut reg = core.pubsub.borrow_mut();
