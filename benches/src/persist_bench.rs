@@ -26,12 +26,10 @@
 //! in the caller's PID directory, TERM then KILL when dropped, and their
 //! data directory is deleted afterwards.
 
-use std::fs::File;
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -40,7 +38,7 @@ use hdrhistogram::Histogram;
 
 use crate::client::{bulk_load, error_of, reply_text, Client};
 use crate::report::{fmt_ops, fmt_us, table, write_csv, Measure, Outcome};
-use crate::server::{free_port, tail, Kind};
+use crate::server::{free_port, spawn_server, tail, Kind};
 use crate::workload::{encode_command, key_name, Encoder, Rng, Workload};
 use crate::{format_cpu_list, run_load, LoadSpec};
 
@@ -96,15 +94,6 @@ pub struct PServer {
     pub dir: PathBuf,
     child: Child,
     pid_file: Option<PathBuf>,
-}
-
-fn have_taskset() -> bool {
-    Command::new("taskset")
-        .arg("-V")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
 }
 
 impl PServer {
@@ -166,32 +155,7 @@ impl PServer {
             Kind::Redis => &ctx.redis_bin,
             Kind::Redcore => &ctx.redcore_bin,
         };
-        let mut cmd = if !ctx.server_cpus.is_empty() && have_taskset() {
-            let mut c = Command::new("taskset");
-            c.arg("-c").arg(format_cpu_list(&ctx.server_cpus)).arg(bin);
-            c
-        } else {
-            Command::new(bin)
-        };
-        cmd.args(&args);
-        let out = File::create(&log).map_err(|e| e.to_string())?;
-        let err = out.try_clone().map_err(|e| e.to_string())?;
-        cmd.stdin(Stdio::null()).stdout(out).stderr(err);
-        // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
-        unsafe {
-            cmd.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
-                Ok(())
-            });
-        }
-        let child = cmd
-            .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
-        let pid = child.id();
-        let pid_file = ctx.pid_dir.as_ref().map(|d| d.join(pid.to_string()));
-        if let Some(f) = &pid_file {
-            let _ = std::fs::write(f, kind.name());
-        }
+        let (child, pid, pid_file) = spawn_server(bin, &args, &ctx.server_cpus, &log, ctx.pid_dir.as_deref(), kind)?;
         let mut server = PServer {
             kind,
             port,

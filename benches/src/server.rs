@@ -71,6 +71,45 @@ fn have_taskset() -> bool {
         .is_ok_and(|s| s.success())
 }
 
+/// Starts a server process: pinned to `cpus` with taskset when possible,
+/// output to `log`, killed if the harness dies (PR_SET_PDEATHSIG), its PID
+/// recorded in `pid_dir` for the shell trap. Returns the child, its PID and
+/// the PID file.
+pub fn spawn_server(
+    bin: &Path,
+    args: &[String],
+    cpus: &[usize],
+    log: &Path,
+    pid_dir: Option<&Path>,
+    kind: Kind,
+) -> Result<(Child, u32, Option<PathBuf>), String> {
+    let mut cmd = if !cpus.is_empty() && have_taskset() {
+        let mut c = Command::new("taskset");
+        c.arg("-c").arg(crate::format_cpu_list(cpus)).arg(bin);
+        c
+    } else {
+        Command::new(bin)
+    };
+    cmd.args(args);
+    let out = File::create(log).map_err(|e| e.to_string())?;
+    let err = out.try_clone().map_err(|e| e.to_string())?;
+    cmd.stdin(Stdio::null()).stdout(out).stderr(err);
+    // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
+            Ok(())
+        });
+    }
+    let child = cmd.spawn().map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+    let pid = child.id();
+    let pid_file = pid_dir.map(|d| d.join(pid.to_string()));
+    if let Some(f) = &pid_file {
+        let _ = std::fs::write(f, kind.name());
+    }
+    Ok((child, pid, pid_file))
+}
+
 impl Server {
     /// Starts the server on a free port and waits until it answers PING
     /// (tries three ports in case one was taken meanwhile).
@@ -125,34 +164,7 @@ impl Server {
                 "warn".into(),
             ],
         };
-        let mut cmd = if !cfg.cpus.is_empty() && have_taskset() {
-            let mut c = Command::new("taskset");
-            c.arg("-c")
-                .arg(crate::format_cpu_list(&cfg.cpus))
-                .arg(&cfg.bin);
-            c
-        } else {
-            Command::new(&cfg.bin)
-        };
-        cmd.args(&args);
-        let out = File::create(&log).map_err(|e| e.to_string())?;
-        let err = out.try_clone().map_err(|e| e.to_string())?;
-        cmd.stdin(Stdio::null()).stdout(out).stderr(err);
-        // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
-        unsafe {
-            cmd.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
-                Ok(())
-            });
-        }
-        let child = cmd
-            .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", cfg.bin.display()))?;
-        let pid = child.id();
-        let pid_file = cfg.pid_dir.as_ref().map(|d| d.join(pid.to_string()));
-        if let Some(f) = &pid_file {
-            let _ = std::fs::write(f, cfg.kind.name());
-        }
+        let (child, pid, pid_file) = spawn_server(&cfg.bin, &args, &cfg.cpus, &log, cfg.pid_dir.as_deref(), cfg.kind)?;
         let mut server = Server {
             kind: cfg.kind,
             port,
