@@ -1009,22 +1009,24 @@ impl Bench {
         let mut csv = Vec::new();
         let mut lines = Vec::new();
         let workload = Workload::parse("get:10,set:1").expect("static workload");
+        // The one workload of this section, Redis and redcore alike.
+        let case_for = |pipeline: usize| Case {
+            workload: workload.clone(),
+            name: "GET:SET 10:1".into(),
+            clients: 50,
+            pipeline,
+            value_size: 32,
+            keyspace: ks,
+            rate: None,
+            subscribers: 0,
+        };
         // Redis reference at the same load, on the same server CPUs as k = 1.
         {
             let cpus = vec![order[0]];
             let mut redis = self.start(Kind::Redis, &cpus, 0)?;
             prefill(&redis, ks, 32)?;
             for pipeline in [1usize, 16] {
-                let case = Case {
-                    workload: workload.clone(),
-                    name: "GET:SET 10:1".into(),
-                    clients: 50,
-                    pipeline,
-                    value_size: 32,
-                    keyspace: ks,
-                    rate: None,
-                    subscribers: 0,
-                };
+                let case = case_for(pipeline);
                 let (o, _) = self.measure(&mut redis, &case);
                 let m = o.measure().cloned();
                 self.progress(&format!(
@@ -1058,16 +1060,7 @@ impl Bench {
             let mut server = self.start(Kind::Redcore, &cpus, k)?;
             prefill(&server, ks, 32)?;
             for pipeline in [1usize, 16] {
-                let case = Case {
-                    workload: workload.clone(),
-                    name: "GET:SET 10:1".into(),
-                    clients: 50,
-                    pipeline,
-                    value_size: 32,
-                    keyspace: ks,
-                    rate: None,
-                    subscribers: 0,
-                };
+                let case = case_for(pipeline);
                 let before = stats(&server);
                 let (o, _) = self.measure(&mut server, &case);
                 let after = stats(&server);
