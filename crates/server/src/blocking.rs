@@ -22,8 +22,8 @@ use crate::core::{Op, Out};
 use crate::sync::Slot;
 use bytes::Bytes;
 use commands::CmdError;
-use futures_lite::{future, AsyncWriteExt};
-use glommio::net::TcpStream;
+use futures_lite::future;
+use crate::net::Socket;
 use resp::Reply;
 use std::future::poll_fn;
 use std::rc::Rc;
@@ -42,7 +42,7 @@ pub enum Wake {
 
 /// Waits until one of `slots` is filled, the deadline passes, or the client
 /// hangs up. A RESP3 subscriber keeps receiving its pushes meanwhile.
-async fn wait(slots: &[Rc<Slot<Vec<Out>>>], deadline: Option<Instant>, stream: &mut TcpStream, conn: &Conn) -> Wake {
+async fn wait(slots: &[Rc<Slot<Vec<Out>>>], deadline: Option<Instant>, stream: &Socket, conn: &Conn) -> Wake {
     let pushes = conn.sub.clone().filter(|_| conn.proto == resp::Protocol::Resp3);
     loop {
         let woke = {
@@ -98,7 +98,7 @@ fn first_reply(outs: Vec<Out>) -> Reply {
 
 /// Runs a blocking command for `conn`. Returns the reply and whether the
 /// client hung up while it waited.
-pub async fn run(conn: &Conn, stream: &mut TcpStream, idx: usize, argv: Vec<Bytes>) -> (Reply, bool) {
+pub async fn run(conn: &Conn, stream: &Socket, idx: usize, argv: Vec<Bytes>) -> (Reply, bool) {
     let core = &conn.core;
     core.blocked_conns.set(core.blocked_conns.get() + 1);
     let r = run_blocked(conn, stream, idx, argv).await;
@@ -106,7 +106,7 @@ pub async fn run(conn: &Conn, stream: &mut TcpStream, idx: usize, argv: Vec<Byte
     r
 }
 
-async fn run_blocked(conn: &Conn, stream: &mut TcpStream, idx: usize, argv: Vec<Bytes>) -> (Reply, bool) {
+async fn run_blocked(conn: &Conn, stream: &Socket, idx: usize, argv: Vec<Bytes>) -> (Reply, bool) {
     let core = &conn.core;
     let spec = &commands::table()[idx];
     let timeout = match commands::parse_block_timeout(&argv[commands::block_timeout_index(spec, argv.len())]) {

@@ -6,8 +6,7 @@ use crate::core::{ClientInfo, Core, Op, Out};
 use crate::sync::Slot;
 use bytes::{Bytes, BytesMut};
 use commands::{CmdError, Exec, MultiKey};
-use futures_lite::{AsyncReadExt, AsyncWriteExt};
-use glommio::net::TcpStream;
+use crate::net::Socket;
 use resp::{Protocol, Reply, RequestParser};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -44,7 +43,7 @@ pub struct Conn {
 const READ_CHUNK: usize = 64 * 1024;
 
 /// Serves one accepted connection until it closes.
-pub async fn serve(core: Rc<Core>, stream: TcpStream) {
+pub async fn serve(core: Rc<Core>, stream: Socket) {
     let node = core.node.clone();
     let _ = stream.set_nodelay(true);
     let id = node.next_client_id.fetch_add(1, Ordering::Relaxed);
@@ -115,7 +114,7 @@ impl Conn {
         }
     }
 
-    async fn run(&mut self, mut stream: TcpStream) -> std::io::Result<()> {
+    async fn run(&mut self, stream: Socket) -> std::io::Result<()> {
         let limits = self.core.config.borrow().parser_limits();
         let mut parser = RequestParser::new(limits);
         let mut inbuf = BytesMut::with_capacity(READ_CHUNK);
@@ -159,7 +158,7 @@ impl Conn {
             while !self.quit {
                 match parser.next_command(&mut inbuf) {
                     Ok(Some(argv)) => {
-                        let p = self.dispatch(argv, &mut stream).await;
+                        let p = self.dispatch(argv, &stream).await;
                         pending.push(p);
                     }
                     Ok(None) => break,
@@ -215,7 +214,7 @@ impl Conn {
                 }
             }
             if protocol_error.is_some() || self.quit {
-                let _ = stream.close().await;
+                stream.close();
                 return Ok(());
             }
             if inbuf.is_empty() && inbuf.capacity() > 4 * READ_CHUNK {
@@ -227,7 +226,7 @@ impl Conn {
     /// Routes one request. Commands that span cores (and connection-level
     /// commands) complete before this returns, so later requests of the
     /// pipeline cannot overtake them; single-core commands are only started.
-    async fn dispatch(&mut self, argv: Vec<Bytes>, stream: &mut TcpStream) -> Pending {
+    async fn dispatch(&mut self, argv: Vec<Bytes>, stream: &Socket) -> Pending {
         let proto = self.proto;
         if argv.is_empty() {
             return Pending::Ready(proto, Reply::error("ERR empty command"));

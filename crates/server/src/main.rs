@@ -19,6 +19,7 @@ mod config;
 mod conn;
 mod core;
 mod multi;
+mod net;
 mod notify;
 mod persistence;
 mod pubsub;
@@ -185,7 +186,15 @@ async fn accept_loop(core: Rc<Core>, listener: TcpListener) {
                     glommio::spawn_local(reject(stream)).detach();
                     continue;
                 }
-                glommio::spawn_local(conn::serve(core.clone(), stream)).detach();
+                match net::Socket::from_glommio(stream) {
+                    Ok(socket) => {
+                        glommio::spawn_local(conn::serve(core.clone(), socket)).detach();
+                    }
+                    Err(e) => {
+                        node.connected_clients.fetch_sub(1, Ordering::Relaxed);
+                        tracing::warn!(core = id, "cannot take over an accepted connection: {e}");
+                    }
+                }
             }
             Err(e) => {
                 tracing::warn!(core = id, "accept failed: {e}");

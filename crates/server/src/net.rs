@@ -1,0 +1,330 @@
+//! Client sockets, driven by one epoll instance per core.
+//!
+//! Why not glommio's `TcpStream` for clients: it arms a one-shot io_uring
+//! poll per socket per read. glommio creates its rings without
+//! `IORING_SETUP_COOP_TASKRUN`, so each poll completion that lands while the
+//! core is busy is delivered with an inter-processor interrupt. Under load
+//! that is one interrupt per request, and profiles showed it roughly doubled
+//! the CPU time per request (benches/README.md, "Socket path").
+//!
+//! Here every client socket is registered once, edge-triggered, in the
+//! core's own epoll instance. A driver task collects readiness with a
+//! non-blocking `epoll_wait` while there is work, once per turn of the
+//! executor, and only when nothing is ready does it park on the epoll file
+//! descriptor through glommio (one io_uring poll on one descriptor).
+//! Connections then read and write with plain non-blocking `recv`/`send`, as
+//! an epoll event loop would.
+
+use std::cell::{Cell, RefCell};
+use std::future::poll_fn;
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::rc::Rc;
+use std::task::{Poll, Waker};
+use std::time::Duration;
+
+/// One direction of a socket: whether an attempt may succeed, and who waits.
+#[derive(Default)]
+struct Direction {
+    ready: Cell<bool>,
+    waker: RefCell<Option<Waker>>,
+}
+
+impl Direction {
+    fn set_ready(&self) {
+        self.ready.set(true);
+        if let Some(w) = self.waker.borrow_mut().take() {
+            w.wake();
+        }
+    }
+
+    async fn wait(&self) {
+        poll_fn(|cx| {
+            if self.ready.get() {
+                Poll::Ready(())
+            } else {
+                *self.waker.borrow_mut() = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        })
+        .await
+    }
+}
+
+#[derive(Default)]
+struct Registration {
+    read: Direction,
+    write: Direction,
+}
+
+/// A core's epoll instance and the sockets registered in it.
+pub struct Poller {
+    epfd: OwnedFd,
+    regs: RefCell<Vec<Option<Rc<Registration>>>>,
+    free: RefCell<Vec<usize>>,
+}
+
+thread_local! {
+    static POLLER: RefCell<Option<Rc<Poller>>> = const { RefCell::new(None) };
+}
+
+const MAX_EVENTS: usize = 256;
+
+impl Poller {
+    /// This core's poller, created (and its driver started) on first use.
+    fn current() -> io::Result<Rc<Poller>> {
+        if let Some(p) = POLLER.with(|p| p.borrow().clone()) {
+            return Ok(p);
+        }
+        // SAFETY: plain syscall; the result is checked before use.
+        let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `fd` is a fresh descriptor that nothing else owns.
+        let p = Rc::new(Poller { epfd: unsafe { OwnedFd::from_raw_fd(fd) }, regs: RefCell::new(Vec::new()), free: RefCell::new(Vec::new()) });
+        POLLER.with(|slot| *slot.borrow_mut() = Some(p.clone()));
+        glommio::spawn_local(drive(p.clone())).detach();
+        Ok(p)
+    }
+
+    fn register(&self, fd: RawFd) -> io::Result<(usize, Rc<Registration>)> {
+        let reg = Rc::new(Registration::default());
+        reg.read.ready.set(true);
+        reg.write.ready.set(true);
+        let token = match self.free.borrow_mut().pop() {
+            Some(t) => {
+                self.regs.borrow_mut()[t] = Some(reg.clone());
+                t
+            }
+            None => {
+                let mut regs = self.regs.borrow_mut();
+                regs.push(Some(reg.clone()));
+                regs.len() - 1
+            }
+        };
+        let mut ev = libc::epoll_event { events: (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLET) as u32, u64: token as u64 };
+        // SAFETY: both descriptors are open; `ev` outlives the call.
+        if unsafe { libc::epoll_ctl(self.epfd.as_raw_fd(), libc::EPOLL_CTL_ADD, fd, &mut ev) } < 0 {
+            let e = io::Error::last_os_error();
+            self.release(token);
+            return Err(e);
+        }
+        Ok((token, reg))
+    }
+
+    fn deregister(&self, fd: RawFd, token: usize) {
+        let mut ev = libc::epoll_event { events: 0, u64: 0 };
+        // SAFETY: as in `register`; a failure only means it is already gone.
+        unsafe { libc::epoll_ctl(self.epfd.as_raw_fd(), libc::EPOLL_CTL_DEL, fd, &mut ev) };
+        self.release(token);
+    }
+
+    fn release(&self, token: usize) {
+        self.regs.borrow_mut()[token] = None;
+        self.free.borrow_mut().push(token);
+    }
+
+    /// Collects what is ready now without blocking; returns how many events came.
+    fn poll_now(&self, events: &mut [libc::epoll_event]) -> io::Result<usize> {
+        // SAFETY: `events` is a valid buffer of the length passed.
+        let n = unsafe { libc::epoll_wait(self.epfd.as_raw_fd(), events.as_mut_ptr(), events.len() as i32, 0) };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            return if e.kind() == io::ErrorKind::Interrupted { Ok(0) } else { Err(e) };
+        }
+        let regs = self.regs.borrow();
+        for ev in &events[..n as usize] {
+            let (bits, token) = (ev.events, ev.u64 as usize);
+            let Some(Some(reg)) = regs.get(token) else { continue };
+            let trouble = (libc::EPOLLERR | libc::EPOLLHUP) as u32;
+            if bits & (libc::EPOLLIN as u32 | libc::EPOLLRDHUP as u32 | trouble) != 0 {
+                reg.read.set_ready();
+            }
+            if bits & (libc::EPOLLOUT as u32 | trouble) != 0 {
+                reg.write.set_ready();
+            }
+        }
+        Ok(n as usize)
+    }
+}
+
+/// The driver: hands out readiness once per executor turn while sockets are
+/// busy, and parks on the epoll descriptor when none is.
+async fn drive(p: Rc<Poller>) {
+    let mut events = vec![libc::epoll_event { events: 0, u64: 0 }; MAX_EVENTS];
+    loop {
+        match p.poll_now(&mut events) {
+            Ok(0) => park_on(p.epfd.as_raw_fd()).await,
+            // Let the woken connections run, then look again.
+            Ok(_) => next_turn().await,
+            Err(e) => {
+                tracing::error!("epoll_wait failed: {e}");
+                glommio::timer::sleep(Duration::from_millis(1)).await;
+            }
+        }
+    }
+}
+
+/// Waits until `fd` is readable, through glommio's reactor. glommio arms a
+/// readiness poll when it wraps a descriptor in a stream and reports it on
+/// the first read; the read itself then fails (an epoll descriptor is not a
+/// socket), which is expected and ignored.
+async fn park_on(fd: RawFd) {
+    use futures_lite::AsyncReadExt;
+    // SAFETY: plain syscall on a descriptor we own.
+    let dup = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
+    if dup < 0 {
+        glommio::timer::sleep(Duration::from_micros(100)).await;
+        return;
+    }
+    // SAFETY: `dup` is a fresh descriptor; the stream owns and closes it.
+    let mut s = unsafe { glommio::net::TcpStream::from_raw_fd(dup) };
+    let _ = s.read(&mut [0u8; 1]).await;
+}
+
+/// Returns after the executor's next turn: after the tasks woken now have
+/// run and glommio has polled its own I/O (timers, cross-core channels).
+async fn next_turn() {
+    let mut timer = Some(glommio::timer::Timer::new(Duration::from_micros(1)));
+    let mut yielded = false;
+    poll_fn(|cx| {
+        if let Some(t) = timer.as_mut() {
+            if std::pin::Pin::new(t).poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            timer = None;
+            if !yielded {
+                // The timer was already due: at least go behind the woken tasks.
+                yielded = true;
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+        }
+        Poll::Ready(())
+    })
+    .await
+}
+
+use std::future::Future;
+
+/// A client connection's socket.
+pub struct Socket {
+    inner: std::net::TcpStream,
+    token: usize,
+    reg: Rc<Registration>,
+    poller: Rc<Poller>,
+}
+
+impl Socket {
+    /// Takes over an accepted glommio stream: its descriptor moves to this
+    /// core's epoll instance.
+    pub fn from_glommio(stream: glommio::net::TcpStream) -> io::Result<Socket> {
+        // SAFETY: plain syscall; the result is checked.
+        let fd = unsafe { libc::fcntl(stream.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 0) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        drop(stream);
+        // SAFETY: `fd` is a fresh descriptor that only this stream owns.
+        let inner = unsafe { std::net::TcpStream::from_raw_fd(fd) };
+        inner.set_nonblocking(true)?;
+        let poller = Poller::current()?;
+        let (token, reg) = poller.register(fd)?;
+        Ok(Socket { inner, token, reg, poller })
+    }
+
+    pub fn set_nodelay(&self, on: bool) -> io::Result<()> {
+        self.inner.set_nodelay(on)
+    }
+
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.peer_addr()
+    }
+
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.local_addr()
+    }
+
+    fn recv(&self, buf: &mut [u8], flags: i32) -> Option<io::Result<usize>> {
+        // SAFETY: `buf` is valid for writes of its length.
+        let r = unsafe { libc::recv(self.inner.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), flags | libc::MSG_DONTWAIT) };
+        if r >= 0 {
+            return Some(Ok(r as usize));
+        }
+        let e = io::Error::last_os_error();
+        match e.kind() {
+            io::ErrorKind::WouldBlock => {
+                self.reg.read.ready.set(false);
+                None
+            }
+            io::ErrorKind::Interrupted => None,
+            _ => Some(Err(e)),
+        }
+    }
+
+    /// Reads what has arrived (0 at end of stream). Dropping the future
+    /// while it waits loses nothing.
+    pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if self.reg.read.ready.get() {
+                if let Some(r) = self.recv(buf, 0) {
+                    if let Ok(n) = r {
+                        // Edge-triggered: a short read drained the socket, and
+                        // anything arriving later raises a new event.
+                        if n > 0 && n < buf.len() {
+                            self.reg.read.ready.set(false);
+                        }
+                    }
+                    return r;
+                }
+            }
+            self.reg.read.wait().await;
+        }
+    }
+
+    /// Like `read`, but leaves the data in the socket.
+    pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if self.reg.read.ready.get() {
+                if let Some(r) = self.recv(buf, libc::MSG_PEEK) {
+                    return r;
+                }
+            }
+            self.reg.read.wait().await;
+        }
+    }
+
+    pub async fn write_all(&self, mut buf: &[u8]) -> io::Result<()> {
+        while !buf.is_empty() {
+            if self.reg.write.ready.get() {
+                // SAFETY: `buf` is valid for reads of its length.
+                let r = unsafe { libc::send(self.inner.as_raw_fd(), buf.as_ptr().cast(), buf.len(), libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL) };
+                if r >= 0 {
+                    buf = &buf[r as usize..];
+                    continue;
+                }
+                let e = io::Error::last_os_error();
+                match e.kind() {
+                    io::ErrorKind::WouldBlock => self.reg.write.ready.set(false),
+                    io::ErrorKind::Interrupted => continue,
+                    _ => return Err(e),
+                }
+            }
+            self.reg.write.wait().await;
+        }
+        Ok(())
+    }
+
+    /// Shuts down the sending side (the peer sees end of stream).
+    pub fn close(&self) {
+        let _ = self.inner.shutdown(std::net::Shutdown::Write);
+    }
+}
+
+impl Drop for Socket {
+    fn drop(&mut self) {
+        self.poller.deregister(self.inner.as_raw_fd(), self.token);
+    }
+}
