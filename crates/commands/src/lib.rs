@@ -20,7 +20,7 @@ macro_rules! cmd {
         CommandSpec {
             name: $name, arity: $arity, flags: &[$($flag),*], acl: &[$($acl),*],
             first_key: $fk, last_key: $lk, step: $st, exec: $exec, multi: $multi,
-            summary: $summary, since: $since, group: $group,
+            summary: $summary, since: $since, group: $group, bits: crate::flag_bits(&[$($flag),*]),
         }
     };
 }
@@ -122,6 +122,47 @@ pub struct CommandSpec {
     pub summary: &'static str,
     pub since: &'static str,
     pub group: &'static str,
+    /// The hot-path flags as bits (`FLAG_*`), computed from `flags` at compile time.
+    pub bits: u8,
+}
+
+pub const FLAG_WRITE: u8 = 1;
+pub const FLAG_DENYOOM: u8 = 2;
+pub const FLAG_LOADING: u8 = 4;
+pub const FLAG_READONLY: u8 = 8;
+
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+const fn flag_bits(flags: &[&str]) -> u8 {
+    let mut bits = 0;
+    let mut i = 0;
+    while i < flags.len() {
+        let f = flags[i];
+        if same(f, "write") {
+            bits |= FLAG_WRITE;
+        } else if same(f, "denyoom") {
+            bits |= FLAG_DENYOOM;
+        } else if same(f, "loading") {
+            bits |= FLAG_LOADING;
+        } else if same(f, "readonly") {
+            bits |= FLAG_READONLY;
+        }
+        i += 1;
+    }
+    bits
 }
 
 impl CommandSpec {
@@ -150,7 +191,11 @@ impl CommandSpec {
     }
 
     pub fn is_write(&self) -> bool {
-        self.flags.contains(&"write")
+        self.bits & FLAG_WRITE != 0
+    }
+
+    pub fn has(&self, flag: u8) -> bool {
+        self.bits & flag != 0
     }
 }
 
@@ -319,6 +364,15 @@ pub fn run_on_shard(spec: &CommandSpec, shard: &mut Shard, argv: &[Bytes]) -> re
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn flag_bits_follow_the_flags() {
+        for spec in super::table() {
+            for (bit, name) in [(super::FLAG_WRITE, "write"), (super::FLAG_DENYOOM, "denyoom"), (super::FLAG_LOADING, "loading"), (super::FLAG_READONLY, "readonly")] {
+                assert_eq!(spec.has(bit), spec.flags.contains(&name), "{} {name}", spec.name);
+            }
+        }
+    }
+
     use super::*;
 
     #[test]
@@ -343,9 +397,27 @@ mod tests {
     }
 }
 
+/// A cheap multiply-rotate hash for the fixed set of command names (every
+/// request looks one up; SipHash's flooding resistance buys nothing here).
+#[derive(Default)]
+struct NameHasher(u64);
+
+impl std::hash::Hasher for NameHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ b as u64).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// Position of a command in [`table()`], case-insensitively.
 pub fn lookup_index(name: &[u8]) -> Option<usize> {
-    static INDEX: std::sync::OnceLock<std::collections::HashMap<&'static [u8], usize>> = std::sync::OnceLock::new();
+    type Index = std::collections::HashMap<&'static [u8], usize, std::hash::BuildHasherDefault<NameHasher>>;
+    static INDEX: std::sync::OnceLock<Index> = std::sync::OnceLock::new();
     let mut buf = [0u8; 32];
     let lower = buf.get_mut(..name.len())?;
     lower.copy_from_slice(name);

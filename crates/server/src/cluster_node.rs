@@ -601,7 +601,7 @@ pub fn check(conn: &mut Conn, spec: &CommandSpec, argv: &[Bytes]) -> Option<Repl
     let Some(view) = view else {
         return Some(Reply::error("CLUSTERDOWN The cluster is down"));
     };
-    let readonly = spec.flags.contains(&"readonly");
+    let readonly = spec.has(commands::FLAG_READONLY);
     if !(view.ok || readonly && conn.core.config.borrow().cluster_allow_reads_when_down) {
         return Some(Reply::error("CLUSTERDOWN The cluster is down"));
     }

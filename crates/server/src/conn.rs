@@ -57,7 +57,7 @@ pub async fn serve(core: Rc<Core>, stream: Socket) {
         lib_ver: Bytes::new(),
         created: now,
         last_active: now,
-        last_cmd: "NULL".into(),
+        last_cmd: "NULL",
         resp: 2,
         subs: [0; 3],
     }));
@@ -144,6 +144,7 @@ impl Conn {
             }
             if let Some(n) = n {
                 inbuf.extend_from_slice(&scratch[..n]);
+                self.info.borrow_mut().last_active = Instant::now();
             }
             let (qbuf_limit, out_limit) = {
                 let cfg = self.core.config.borrow();
@@ -237,13 +238,7 @@ impl Conn {
             return Pending::Ready(proto, crate::txn::refuse(self, e));
         };
         let spec = &commands::table()[idx];
-        {
-            let mut info = self.info.borrow_mut();
-            info.last_active = Instant::now();
-            if info.last_cmd != spec.name {
-                info.last_cmd = spec.name.to_string();
-            }
-        }
+        self.info.borrow_mut().last_cmd = spec.name;
         if !spec.arity_ok(argv.len()) {
             if spec.name == "exec" && self.multi.is_some() {
                 // A malformed EXEC ends the transaction, as in Redis.
@@ -254,7 +249,7 @@ impl Conn {
             let e = CmdError::WrongArity(spec.name.to_string()).into();
             return Pending::Ready(proto, crate::txn::refuse(self, e));
         }
-        if self.core.node.loading() && !spec.flags.contains(&"loading") {
+        if self.core.node.loading() && !spec.has(commands::FLAG_LOADING) {
             return Pending::Ready(proto, Reply::error("LOADING Redis is loading the dataset in memory"));
         }
         if let Some(p) = self.subscribed_mode_check(spec, &argv) {

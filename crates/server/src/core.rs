@@ -212,7 +212,7 @@ pub struct ClientInfo {
     pub lib_ver: Bytes,
     pub created: std::time::Instant,
     pub last_active: std::time::Instant,
-    pub last_cmd: String,
+    pub last_cmd: &'static str,
     pub resp: u8,
     /// Channel, pattern and shard-channel subscriptions (CLIENT LIST).
     pub subs: [usize; 3],
@@ -605,7 +605,7 @@ impl Core {
                 };
                 let mut shard = self.shard.borrow_mut();
                 shard.set_now(store::unix_time_ms());
-                if spec.flags.contains(&"denyoom") {
+                if spec.has(commands::FLAG_DENYOOM) {
                     let room = self.make_room(&mut shard, tx.is_some());
                     shard.finish_command(true);
                     if let Err(oom) = room {
