@@ -37,7 +37,7 @@ use resp::Reply;
 use std::cmp::Ordering;
 use store::serialize::{dump_payload, parse_dump_payload};
 use store::types::{List, Set, ZSet};
-use store::{Entry, Shard, Value};
+use store::{Entry, Shard, Value, ValueRef};
 
 const BUSYKEY: &str = "BUSYKEY Target key name already exists.";
 
@@ -174,7 +174,7 @@ pub fn object(shard: &mut Shard, argv: &[Bytes]) -> CmdResult {
         "freq" => Reply::Int(e.access.decayed(now) as i64),
         "idletime" => Reply::Int(e.access.idle_secs(now) as i64),
         _ => Reply::Int(match &e.value {
-            Value::Str(s) if e.value.encoding() == "int" && parse_i64(s).is_some_and(|n| (0..10_000).contains(&n)) => SHARED_REFCOUNT,
+            ValueRef::Str(s) if e.value.encoding() == "int" && parse_i64(s).is_some_and(|n| (0..10_000).contains(&n)) => SHARED_REFCOUNT,
             _ => 1,
         }),
     })
@@ -211,7 +211,7 @@ pub fn copy(shard: &mut Shard, argv: &[Bytes]) -> CmdResult {
         return Err(err("DB index is out of range"));
     }
     let Some(e) = shard.get(src) else { return Ok(Reply::Int(0)) };
-    let (value, expires_at) = (e.value.clone(), e.expires_at);
+    let (value, expires_at) = (e.value.to_value(), e.expires_at);
     if !replace && shard.contains(dst) {
         return Ok(Reply::Int(0));
     }
@@ -417,11 +417,11 @@ fn set_members_ordered(s: &Set) -> Vec<Bytes> {
 
 fn sort_generic(shard: &mut Shard, argv: &[Bytes], readonly: bool) -> CmdResult {
     let mut o = parse_sort_options(argv, readonly)?;
-    let (mut items, is_set) = match shard.get(&argv[1]).map(|e| &e.value) {
+    let (mut items, is_set) = match shard.get(&argv[1]).map(|e| e.value) {
         None => (Vec::new(), false),
-        Some(Value::List(l)) => (l.iter().cloned().collect::<Vec<Bytes>>(), false),
-        Some(Value::Set(s)) => (set_members_ordered(s), true),
-        Some(Value::ZSet(z)) => (zset_members(z), false),
+        Some(ValueRef::List(l)) => (l.iter().cloned().collect::<Vec<Bytes>>(), false),
+        Some(ValueRef::Set(s)) => (set_members_ordered(s), true),
+        Some(ValueRef::ZSet(z)) => (zset_members(z), false),
         Some(_) => return Err(CmdError::WrongType),
     };
     if o.dont_sort && is_set && o.store.is_some() {
@@ -620,7 +620,8 @@ mod tests {
         let mut a = a;
         a[3] = p.clone();
         assert_eq!(restore(&mut sh, &a), Ok(Reply::ok()));
-        assert_eq!(sh.peek(b"m").map(|e| e.value.clone()), sh.peek(b"l").map(|e| e.value.clone()));
+        let m = sh.peek(b"m").map(|e| e.value.to_value());
+        assert_eq!(m, sh.peek(b"l").map(|e| e.value.to_value()));
         assert_eq!(restore(&mut sh, &a), Ok(Reply::error(BUSYKEY)));
         let mut bad = p.to_vec();
         bad[1] ^= 1;

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use resp::Reply;
 use store::glob::glob_match;
 use store::types::Hash;
-use store::{Shard, Value};
+use store::{Shard, Value, ValueRef};
 
 /// The most elements a negative-count HRANDFIELD / SRANDMEMBER answers.
 /// Redis has no such limit and builds whatever was asked for (a count of
@@ -20,9 +20,9 @@ pub(crate) const MAX_RANDOM_REPEATS: u64 = 1 << 24;
 
 /// The hash at `key` for reading: Ok(None) when missing.
 fn read<'a>(shard: &'a mut Shard, key: &[u8]) -> Result<Option<&'a Hash>, CmdError> {
-    match shard.get(key).map(|e| &e.value) {
+    match shard.get(key).map(|e| e.value) {
         None => Ok(None),
-        Some(Value::Hash(h)) => Ok(Some(h)),
+        Some(ValueRef::Hash(h)) => Ok(Some(h)),
         Some(_) => Err(CmdError::WrongType),
     }
 }

@@ -11,7 +11,7 @@ use store::Shard;
 /// UNLINK key [key ...]
 /// ```
 pub fn del(shard: &mut Shard, argv: &[Bytes]) -> CmdResult {
-    Ok(Reply::Int(argv[1..].iter().filter(|k| shard.take(k).is_some()).count() as i64))
+    Ok(Reply::Int(argv[1..].iter().filter(|k| shard.delete_live(k)).count() as i64))
 }
 
 /// ```text

@@ -16,7 +16,7 @@ use crate::{CommandSpec, Exec::Shard as SH, MultiKey::No, MultiKey::Scratch};
 use bytes::Bytes;
 use resp::Reply;
 use store::types::list::{End, List};
-use store::{Shard, Value};
+use store::{Shard, Value, ValueRef};
 
 fn end_of(left: bool) -> End {
     if left {
@@ -28,18 +28,18 @@ fn end_of(left: bool) -> End {
 
 /// The list at `key` for reading (counts a hit or miss): Ok(None) when missing.
 fn read<'a>(shard: &'a mut Shard, key: &[u8]) -> Result<Option<&'a List>, CmdError> {
-    match shard.get(key).map(|e| &e.value) {
+    match shard.get(key).map(|e| e.value) {
         None => Ok(None),
-        Some(Value::List(l)) => Ok(Some(l)),
+        Some(ValueRef::List(l)) => Ok(Some(l)),
         Some(_) => Err(CmdError::WrongType),
     }
 }
 
 /// Checks, without stats, that `key` is missing or a list; true when it exists.
 fn check_list(shard: &mut Shard, key: &[u8]) -> Result<bool, CmdError> {
-    match shard.peek(key).map(|e| &e.value) {
+    match shard.peek(key).map(|e| e.value) {
         None => Ok(false),
-        Some(Value::List(_)) => Ok(true),
+        Some(ValueRef::List(_)) => Ok(true),
         Some(_) => Err(CmdError::WrongType),
     }
 }
@@ -488,7 +488,7 @@ mod tests {
     }
 
     fn list_bytes_ok(shard: &mut Shard, key: &[u8]) {
-        if let Some(Value::List(l)) = shard.peek(key).map(|e| &e.value) {
+        if let Some(ValueRef::List(l)) = shard.peek(key).map(|e| e.value) {
             assert_eq!(l.mem_bytes(), l.recount_bytes() + 64);
         }
     }

@@ -17,15 +17,15 @@ use crate::{CommandSpec, Exec::Shard as SH, MultiKey, MultiKey::No};
 use bytes::Bytes;
 use resp::Reply;
 use store::types::Set;
-use store::{Shard, Value};
+use store::{Shard, Value, ValueRef};
 
 const SCRATCH: MultiKey = MultiKey::Scratch;
 
 /// The set at `key` for reading: Ok(None) when missing.
 fn read<'a>(shard: &'a mut Shard, key: &[u8]) -> Result<Option<&'a Set>, CmdError> {
-    match shard.get(key).map(|e| &e.value) {
+    match shard.get(key).map(|e| e.value) {
         None => Ok(None),
-        Some(Value::Set(s)) => Ok(Some(s)),
+        Some(ValueRef::Set(s)) => Ok(Some(s)),
         Some(_) => Err(CmdError::WrongType),
     }
 }
@@ -37,15 +37,15 @@ fn read_many<'a>(shard: &'a mut Shard, keys: &[Bytes], for_write: bool) -> Resul
     // First pass: reclaim expired keys, count hits, check types.
     for k in keys {
         let entry = if for_write { shard.peek(k) } else { shard.get(k) };
-        if matches!(entry.map(|e| &e.value), Some(v) if !matches!(v, Value::Set(_))) {
+        if matches!(entry.map(|e| e.value), Some(v) if !matches!(v, ValueRef::Set(_))) {
             return Err(CmdError::WrongType);
         }
     }
     let shard: &'a Shard = shard;
     Ok(keys
         .iter()
-        .map(|k| match shard.entry_raw(k).map(|e| &e.value) {
-            Some(Value::Set(s)) => Some(&**s),
+        .map(|k| match shard.entry_raw(k).map(|e| e.value) {
+            Some(ValueRef::Set(s)) => Some(s),
             _ => None,
         })
         .collect())
@@ -151,15 +151,15 @@ pub fn srandmember(shard: &mut Shard, argv: &[Bytes]) -> CmdResult {
 /// ```
 pub fn smove(shard: &mut Shard, argv: &[Bytes]) -> CmdResult {
     let (src, dst, member) = (&argv[1], &argv[2], &argv[3]);
-    let src_has = match shard.peek(src).map(|e| &e.value) {
+    let src_has = match shard.peek(src).map(|e| e.value) {
         None => return Ok(Reply::Int(0)),
-        Some(Value::Set(s)) => s.contains(member),
+        Some(ValueRef::Set(s)) => s.contains(member),
         Some(_) => return Err(CmdError::WrongType),
     };
     if src == dst {
         return Ok(Reply::Int(src_has as i64));
     }
-    if matches!(shard.peek(dst).map(|e| &e.value), Some(v) if !matches!(v, Value::Set(_))) {
+    if matches!(shard.peek(dst).map(|e| e.value), Some(v) if !matches!(v, ValueRef::Set(_))) {
         return Err(CmdError::WrongType);
     }
     {

@@ -4,7 +4,7 @@ use crate::args::{parse_f64, parse_i64, Args};
 use crate::error::{CmdError, CmdResult};
 use bytes::{Bytes, BytesMut};
 use resp::Reply;
-use store::{Shard, Value};
+use store::{Shard, Value, ValueRef};
 
 /// Largest string SETRANGE/APPEND may build (Redis's proto-max-bulk-len default).
 pub const MAX_STRING_LEN: usize = 512 * 1024 * 1024;
@@ -18,8 +18,8 @@ pub(crate) fn owned(b: &Bytes) -> Bytes {
 pub(crate) fn get_str(shard: &mut Shard, key: &[u8]) -> Result<Option<Bytes>, CmdError> {
     match shard.get(key) {
         None => Ok(None),
-        Some(e) => match &e.value {
-            Value::Str(s) => Ok(Some(s.clone())),
+        Some(e) => match e.value {
+            ValueRef::Str(s) => Ok(Some(Bytes::copy_from_slice(s))),
             _ => Err(CmdError::WrongType),
         },
     }
@@ -90,12 +90,8 @@ pub fn set(shard: &mut Shard, argv: &[Bytes]) -> CmdResult {
     if (nx && exists) || (xx && !exists) {
         return Ok(if get { bulk_or_nil(old) } else { Reply::Nil });
     }
-    let value = Value::Str(owned(value));
-    if keep_ttl {
-        shard.insert_keep_ttl(key, value);
-    } else {
-        shard.insert(key, value, deadline);
-    }
+    let ttl = if keep_ttl { shard.peek(key).and_then(|e| e.expires_at) } else { deadline };
+    shard.insert_str(key, value, ttl);
     Ok(if get { bulk_or_nil(old) } else { Reply::ok() })
 }
 
@@ -113,7 +109,7 @@ pub fn setnx(shard: &mut Shard, argv: &[Bytes]) -> CmdResult {
     if shard.contains(&argv[1]) {
         return Ok(Reply::Int(0));
     }
-    shard.insert(&argv[1], Value::Str(owned(&argv[2])), None);
+    shard.insert_str(&argv[1], &argv[2], None);
     Ok(Reply::Int(1))
 }
 
@@ -123,7 +119,7 @@ fn set_with_ttl(shard: &mut Shard, argv: &[Bytes], unit_seconds: bool, cmd: &str
     let ms = expire_value(&mut args, unit_seconds, cmd)?;
     let value = args.next_bytes()?;
     let at = deadline(shard.now(), ExpireArg::Relative { ms }, cmd)?;
-    shard.insert(key, Value::Str(owned(value)), Some(at));
+    shard.insert_str(key, value, Some(at));
     Ok(Reply::ok())
 }
 
@@ -146,7 +142,7 @@ pub fn psetex(shard: &mut Shard, argv: &[Bytes]) -> CmdResult {
 /// ```
 pub fn getset(shard: &mut Shard, argv: &[Bytes]) -> CmdResult {
     let old = get_str(shard, &argv[1])?;
-    shard.insert(&argv[1], Value::Str(owned(&argv[2])), None);
+    shard.insert_str(&argv[1], &argv[2], None);
     Ok(bulk_or_nil(old))
 }
 
@@ -208,8 +204,8 @@ pub fn getex(shard: &mut Shard, argv: &[Bytes]) -> CmdResult {
 pub fn mget(shard: &mut Shard, argv: &[Bytes]) -> CmdResult {
     let out = argv[1..]
         .iter()
-        .map(|k| match shard.get(k).map(|e| &e.value) {
-            Some(Value::Str(s)) => Reply::Bulk(s.clone()),
+        .map(|k| match shard.get(k).map(|e| e.value) {
+            Some(ValueRef::Str(s)) => Reply::Bulk(Bytes::copy_from_slice(s)),
             _ => Reply::Nil,
         })
         .collect();
@@ -224,7 +220,7 @@ pub fn mset(shard: &mut Shard, argv: &[Bytes]) -> CmdResult {
         return Err(CmdError::WrongArity("mset".into()));
     }
     for pair in argv[1..].chunks_exact(2) {
-        shard.insert(&pair[0], Value::Str(owned(&pair[1])), None);
+        shard.insert_str(&pair[0], &pair[1], None);
     }
     Ok(Reply::ok())
 }

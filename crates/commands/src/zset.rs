@@ -20,7 +20,7 @@ use bytes::Bytes;
 use resp::Reply;
 use store::types::zset::{LexBound, LexRange, ScoreBound, ScoreRange};
 use store::types::{Set, ZSet};
-use store::{Shard, Value};
+use store::{Shard, Value, ValueRef};
 
 // ---------------------------------------------------------------------------
 // Number parsing with C semantics
@@ -342,18 +342,18 @@ fn empty_array() -> CmdResult {
 
 /// The sorted set at `key` for reading: Ok(None) when missing.
 fn read<'a>(shard: &'a mut Shard, key: &[u8]) -> Result<Option<&'a ZSet>, CmdError> {
-    match shard.get(key).map(|e| &e.value) {
+    match shard.get(key).map(|e| e.value) {
         None => Ok(None),
-        Some(Value::ZSet(z)) => Ok(Some(z)),
+        Some(ValueRef::ZSet(z)) => Ok(Some(z)),
         Some(_) => Err(CmdError::WrongType),
     }
 }
 
 /// For writes: Ok(false) when missing, WRONGTYPE for other types.
 fn exists_for_write(shard: &mut Shard, key: &[u8]) -> Result<bool, CmdError> {
-    match shard.peek(key).map(|e| &e.value) {
+    match shard.peek(key).map(|e| e.value) {
         None => Ok(false),
-        Some(Value::ZSet(_)) => Ok(true),
+        Some(ValueRef::ZSet(_)) => Ok(true),
         Some(_) => Err(CmdError::WrongType),
     }
 }
@@ -1091,8 +1091,8 @@ fn setop_generic(shard: &mut Shard, argv: &[Bytes], numkeys_idx: usize, dst: Opt
     // Look every key up first (lazy expiry, statistics, type checks), then
     // borrow them all at once.
     for k in keys {
-        match shard.get(k).map(|e| &e.value) {
-            None | Some(Value::ZSet(_)) | Some(Value::Set(_)) => {}
+        match shard.get(k).map(|e| e.value) {
+            None | Some(ValueRef::ZSet(_)) | Some(ValueRef::Set(_)) => {}
             Some(_) => return Err(CmdError::WrongType),
         }
     }
@@ -1138,9 +1138,9 @@ fn setop_generic(shard: &mut Shard, argv: &[Bytes], numkeys_idx: usize, dst: Opt
         .iter()
         .zip(weights)
         .map(|(k, w)| {
-            let src = match shard.entry_raw(k).map(|e| &e.value) {
-                Some(Value::ZSet(z)) => Source::Z(z),
-                Some(Value::Set(s)) => Source::S(s),
+            let src = match shard.entry_raw(k).map(|e| e.value) {
+                Some(ValueRef::ZSet(z)) => Source::Z(z),
+                Some(ValueRef::Set(s)) => Source::S(s),
                 _ => Source::Missing,
             };
             (src, w)

@@ -1,7 +1,7 @@
 //! Framing, varints and the encoding of one keyspace entry.
 
 use bytes::Bytes;
-use store::{Entry, Value};
+use store::{Entry, EntryRef, Value};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum FormatError {
@@ -137,7 +137,8 @@ pub fn next_frame(data: &[u8], pos: usize) -> Frame<'_> {
 }
 
 /// Encodes an entry's TTL and value (the key is stored beside it).
-pub fn put_entry(out: &mut Vec<u8>, e: &Entry) {
+pub fn put_entry<'a>(out: &mut Vec<u8>, e: impl Into<EntryRef<'a>>) {
+    let e = e.into();
     match e.expires_at {
         Some(t) => {
             out.push(1);
@@ -145,7 +146,7 @@ pub fn put_entry(out: &mut Vec<u8>, e: &Entry) {
         }
         None => out.push(0),
     }
-    store::serialize::encode_value(&e.value, out);
+    store::serialize::encode_value(e.value, out);
 }
 
 pub fn read_entry(r: &mut Reader) -> Result<Entry, FormatError> {
@@ -163,7 +164,7 @@ pub fn read_entry(r: &mut Reader) -> Result<Entry, FormatError> {
 }
 
 /// A key and its entry as one frame body.
-pub fn entry_body(key: &[u8], e: &Entry) -> Vec<u8> {
+pub fn entry_body<'a>(key: &[u8], e: impl Into<EntryRef<'a>>) -> Vec<u8> {
     let mut body = Vec::with_capacity(key.len() + 32);
     put_blob(&mut body, key);
     put_entry(&mut body, e);

@@ -10,7 +10,7 @@
 
 use crate::codec::{entry_body, next_frame, put_frame, read_keyed_entry, Frame, FormatError, Reader};
 use bytes::Bytes;
-use store::Entry;
+use store::{Entry, EntryRef};
 
 pub const SNAP_MAGIC: &[u8; 8] = b"RCSNAP\0\x01";
 pub const HEADER_LEN: usize = 36;
@@ -41,7 +41,7 @@ impl SnapshotWriter {
         SnapshotWriter { buf, count: 0 }
     }
 
-    pub fn add(&mut self, key: &[u8], e: &Entry) {
+    pub fn add<'a>(&mut self, key: &[u8], e: impl Into<EntryRef<'a>>) {
         put_frame(&mut self.buf, &entry_body(key, e));
         self.count += 1;
     }

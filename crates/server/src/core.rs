@@ -842,7 +842,7 @@ fn exec_shard_op(shard: &mut Shard, op: Op) -> Out {
             shard.insert_entry(&key, entry);
             Out::Done
         }
-        Op::Fetch(keys) => Out::Entries(keys.iter().map(|k| shard.peek(k).cloned()).collect()),
+        Op::Fetch(keys) => Out::Entries(keys.iter().map(|k| shard.peek(k).map(|e| e.to_entry())).collect()),
         Op::WatchKeys(keys) => Out::Versions(keys.iter().map(|k| shard.watch_key(k)).collect()),
         Op::UnwatchKeys(keys) => {
             keys.iter().for_each(|k| shard.unwatch_key(k));

@@ -238,7 +238,7 @@ async fn scratch<R>(
     let mut writes: BTreeMap<usize, Vec<(Bytes, Option<store::Entry>)>> = BTreeMap::new();
     if spec.is_write() {
         for (c, key, before) in originals {
-            let after = shard.entry_raw(&key).cloned();
+            let after = shard.entry_raw(&key).map(|e| e.to_entry());
             let same = match (&before, &after) {
                 (Some(b), Some(a)) => b.value == a.value && b.expires_at == a.expires_at,
                 (None, None) => true,

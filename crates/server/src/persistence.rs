@@ -716,5 +716,5 @@ pub async fn run_save_timer(core: Rc<Core>) {
 
 /// A log record for a key image (value after a change replay cannot redo).
 pub fn image(shard: &mut Shard, key: &Bytes) -> Record {
-    Record::Image { ts: shard.now(), key: key.clone(), entry: shard.entry_raw(key).cloned() }
+    Record::Image { ts: shard.now(), key: key.clone(), entry: shard.entry_raw(key).map(|e| e.to_entry()) }
 }

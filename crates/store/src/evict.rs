@@ -33,6 +33,15 @@ impl Default for Access {
 }
 
 impl Access {
+    /// The raw clock and counter, as a node header stores them.
+    pub(crate) fn to_parts(self) -> (u32, u8) {
+        (self.last, self.counter)
+    }
+
+    pub(crate) fn from_parts(last: u32, counter: u8) -> Access {
+        Access { last, counter }
+    }
+
     /// Records an access at `now_ms`.
     pub fn touch(&mut self, now_ms: u64) {
         // A new key (never touched) starts from LFU_INIT without decay.
@@ -121,7 +130,7 @@ impl Shard {
             }
             rounds += 1;
             let Some(victim) = self.pick_victim(policy) else { return false };
-            self.remove(&victim);
+            self.delete(&victim);
             self.stats.evicted_keys += 1;
             evicted.push(victim);
         }

@@ -9,6 +9,9 @@
 //! - [`shard`]: the keyspace, organised per hash slot so that SCAN cursors,
 //!   per-slot counts and (later) slot migration are direct; lazy and active
 //!   expiry through an ordered expiry index.
+//! - `node`: one key's storage, a single allocation holding the key, its
+//!   expiry time, access history and (for a string) the value bytes; the
+//!   per-slot tables hold only pointers to nodes.
 //! - [`value`] and [`types`]: the value types, each with O(1) memory accounting.
 //! - [`evict`]: access history (LRU clock, LFU counter) and maxmemory eviction.
 //! - [`snapshot`]: point-in-time snapshots taken while writes go on
@@ -17,6 +20,7 @@
 
 pub mod evict;
 pub mod glob;
+mod node;
 pub mod num;
 pub mod serialize;
 pub mod shard;
@@ -25,8 +29,8 @@ pub mod types;
 pub mod value;
 
 pub use evict::{Access, Policy};
-pub use shard::{Entry, ScanFilter, Shard, ShardStats, ValueMut};
-pub use value::Value;
+pub use shard::{Entry, EntryRef, ScanFilter, Shard, ShardStats, ValueMut};
+pub use value::{Value, ValueRef};
 
 /// Milliseconds since the Unix epoch, the unit of every expiry time here.
 pub fn unix_time_ms() -> u64 {

@@ -30,7 +30,7 @@
 //! otherwise is malformed.
 
 use crate::types::{Hash, List, Set, ZSet};
-use crate::value::Value;
+use crate::value::{Value, ValueRef};
 use bytes::Bytes;
 use std::fmt;
 
@@ -126,13 +126,13 @@ fn blob_len(b: &[u8]) -> usize {
 }
 
 /// Appends the encoding of `v` (tag, body length, body) to `out`.
-pub fn encode_value(v: &Value, out: &mut Vec<u8>) {
-    match v {
-        Value::Str(s) => {
+pub fn encode_value<'a>(v: impl Into<ValueRef<'a>>, out: &mut Vec<u8>) {
+    match v.into() {
+        ValueRef::Str(s) => {
             out.push(TAG_STRING);
             put_blob(out, s);
         }
-        Value::List(l) => {
+        ValueRef::List(l) => {
             let body: usize = varint_len(l.len() as u64) + l.iter().map(|e| blob_len(e)).sum::<usize>();
             out.reserve(1 + varint_len(body as u64) + body);
             out.push(TAG_LIST);
@@ -142,7 +142,7 @@ pub fn encode_value(v: &Value, out: &mut Vec<u8>) {
                 put_blob(out, e);
             }
         }
-        Value::Hash(h) => {
+        ValueRef::Hash(h) => {
             let body: usize = varint_len(h.len() as u64) + h.iter().map(|(f, v)| blob_len(f) + blob_len(v)).sum::<usize>();
             out.reserve(1 + varint_len(body as u64) + body);
             out.push(TAG_HASH);
@@ -153,7 +153,7 @@ pub fn encode_value(v: &Value, out: &mut Vec<u8>) {
                 put_blob(out, v);
             }
         }
-        Value::Set(s) => {
+        ValueRef::Set(s) => {
             let body: usize = varint_len(s.len() as u64) + s.iter().map(|m| blob_len(m)).sum::<usize>();
             out.reserve(1 + varint_len(body as u64) + body);
             out.push(TAG_SET);
@@ -163,7 +163,7 @@ pub fn encode_value(v: &Value, out: &mut Vec<u8>) {
                 put_blob(out, m);
             }
         }
-        Value::ZSet(z) => {
+        ValueRef::ZSet(z) => {
             let body: usize = varint_len(z.len() as u64) + z.iter().map(|(m, _)| blob_len(m) + 8).sum::<usize>();
             out.reserve(1 + varint_len(body as u64) + body);
             out.push(TAG_ZSET);
@@ -179,7 +179,7 @@ pub fn encode_value(v: &Value, out: &mut Vec<u8>) {
 
 /// The DUMP payload of `v`: its encoding, the format version and a CRC-64 of
 /// both.
-pub fn dump_payload(v: &Value) -> Vec<u8> {
+pub fn dump_payload<'a>(v: impl Into<ValueRef<'a>>) -> Vec<u8> {
     let mut out = Vec::new();
     encode_value(v, &mut out);
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());

@@ -8,9 +8,10 @@
 //! saved entries instead of live ones. FLUSHALL during a snapshot moves the
 //! unvisited slots aside whole instead of copying them.
 
-use crate::shard::{Entry, Shard};
+use crate::node::EntryRef;
+use crate::shard::{find, insert_new, remove_from, Entry, Shard, SlotTable};
 use bytes::Bytes;
-use hashbrown::HashMap;
+use hashbrown::{HashMap, HashTable};
 use slots::{key_slot, Slot, SLOT_COUNT};
 
 pub(crate) struct SnapState {
@@ -21,7 +22,7 @@ pub(crate) struct SnapState {
     /// Keys of `saved` per slot, to emit keys deleted since the instant.
     saved_by_slot: HashMap<Slot, Vec<Bytes>>,
     /// Unvisited slots moved aside by a flush.
-    frozen: Option<Vec<HashMap<Bytes, Entry>>>,
+    frozen: Option<Vec<SlotTable>>,
     /// The instant (Unix ms): keys expired then are left out.
     at: u64,
 }
@@ -50,7 +51,7 @@ impl Shard {
     /// Emits the next whole slots of the snapshot, at least one and until
     /// about `max_keys` keys were emitted. Returns false once the snapshot is
     /// complete (and no longer active).
-    pub fn snapshot_step(&mut self, max_keys: usize, emit: &mut dyn FnMut(&[u8], &Entry)) -> bool {
+    pub fn snapshot_step(&mut self, max_keys: usize, emit: &mut dyn FnMut(&[u8], EntryRef<'_>)) -> bool {
         let Some(mut st) = self.snap.take() else { return false };
         let mut emitted = 0;
         while st.next_slot < SLOT_COUNT as u32 && emitted < max_keys.max(1) {
@@ -59,11 +60,12 @@ impl Shard {
                 Some(frozen) => &frozen[slot],
                 None => &self.slots[slot],
             };
-            for (k, e) in live {
+            for n in live {
+                let k = n.key();
                 let e = match st.saved.get(k) {
-                    Some(Some(old)) => old,
+                    Some(Some(old)) => old.view(),
                     Some(None) => continue,
-                    None => e,
+                    None => n.view(),
                 };
                 if !matches!(e.expires_at, Some(t) if t <= st.at) {
                     emit(k, e);
@@ -73,12 +75,12 @@ impl Shard {
             // Keys that existed at the instant but are gone from the live map.
             if let Some(keys) = st.saved_by_slot.remove(&(slot as Slot)) {
                 for k in keys {
-                    if live.contains_key(&k) {
+                    if find(live, &self.hasher, &k).is_some() {
                         continue;
                     }
                     if let Some(Some(e)) = st.saved.remove(&k) {
                         if !matches!(e.expires_at, Some(t) if t <= st.at) {
-                            emit(&k, &e);
+                            emit(&k, e.view());
                             emitted += 1;
                         }
                     }
@@ -106,7 +108,7 @@ impl Shard {
         if (slot as u32) < st.next_slot || st.saved.contains_key(key) {
             return;
         }
-        let old = self.slots[slot as usize].get(key).cloned();
+        let old = find(&self.slots[slot as usize], &self.hasher, key).map(|n| n.to_entry());
         let key = Bytes::copy_from_slice(key);
         st.saved_by_slot.entry(slot).or_default().push(key.clone());
         st.saved.insert(key, old);
@@ -118,7 +120,7 @@ impl Shard {
         if st.frozen.is_some() {
             return;
         }
-        let mut frozen: Vec<HashMap<Bytes, Entry>> = (0..SLOT_COUNT).map(|_| HashMap::new()).collect();
+        let mut frozen: Vec<SlotTable> = (0..SLOT_COUNT).map(|_| HashTable::new()).collect();
         for slot in st.next_slot as usize..SLOT_COUNT as usize {
             frozen[slot] = std::mem::take(&mut self.slots[slot]);
         }
@@ -127,13 +129,9 @@ impl Shard {
             if slot < st.next_slot as usize {
                 continue;
             }
-            match old {
-                Some(e) => {
-                    frozen[slot].insert(k, e);
-                }
-                None => {
-                    frozen[slot].remove(&k);
-                }
+            remove_from(&mut frozen[slot], &self.hasher, &k);
+            if let Some(e) = old {
+                insert_new(&mut frozen[slot], &self.hasher, crate::node::Node::new(&k, e.value, e.expires_at, e.access));
             }
         }
         st.saved_by_slot.clear();
@@ -153,7 +151,7 @@ mod tests {
     }
 
     fn state(sh: &Shard) -> BTreeMap<Vec<u8>, Value> {
-        sh.slots.iter().flat_map(|m| m.iter()).map(|(k, e)| (k.to_vec(), e.value.clone())).collect()
+        sh.slots.iter().flat_map(|m| m.iter()).map(|n| (n.key().to_vec(), n.value().to_value())).collect()
     }
 
     proptest! {
@@ -175,7 +173,7 @@ mod tests {
             let mut ops = ops.into_iter();
             loop {
                 let more = sh.snapshot_step(step, &mut |k, e| {
-                    assert!(got.insert(k.to_vec(), e.value.clone()).is_none(), "key emitted twice");
+                    assert!(got.insert(k.to_vec(), e.value.to_value()).is_none(), "key emitted twice");
                 });
                 for (kind, k, x) in ops.by_ref().take(3) {
                     let key = format!("k{k}");

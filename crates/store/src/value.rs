@@ -44,36 +44,25 @@ impl Value {
         Value::ZSet(Box::default())
     }
 
-    /// The name TYPE reports.
-    pub fn type_name(&self) -> &'static str {
+    /// A borrowed view of the value (the form the shard hands out).
+    pub fn view(&self) -> ValueRef<'_> {
         match self {
-            Value::Str(_) => "string",
-            Value::List(_) => "list",
-            Value::Hash(_) => "hash",
-            Value::Set(_) => "set",
-            Value::ZSet(_) => "zset",
+            Value::Str(s) => ValueRef::Str(s),
+            Value::List(l) => ValueRef::List(l),
+            Value::Hash(h) => ValueRef::Hash(h),
+            Value::Set(s) => ValueRef::Set(s),
+            Value::ZSet(z) => ValueRef::ZSet(z),
         }
     }
 
-    /// The name OBJECT ENCODING reports: the encoding Redis 7.0 would use for
-    /// a value of this content and size.
+    /// The name TYPE reports.
+    pub fn type_name(&self) -> &'static str {
+        self.view().type_name()
+    }
+
+    /// The name OBJECT ENCODING reports (see [`ValueRef::encoding`]).
     pub fn encoding(&self) -> &'static str {
-        match self {
-            Value::Str(s) => {
-                let is_int = crate::num::parse_i64(s).is_some();
-                if is_int {
-                    "int"
-                } else if s.len() <= 44 {
-                    "embstr"
-                } else {
-                    "raw"
-                }
-            }
-            Value::List(l) => l.encoding(),
-            Value::Hash(h) => h.encoding(),
-            Value::Set(s) => s.encoding(),
-            Value::ZSet(z) => z.encoding(),
-        }
+        self.view().encoding()
     }
 
     /// Approximate heap bytes held by the value, O(1).
@@ -89,12 +78,91 @@ impl Value {
 
     /// A container with no elements (Redis deletes such keys).
     pub fn is_empty_container(&self) -> bool {
+        self.view().is_empty_container()
+    }
+}
+
+/// A stored value as the shard hands it out: strings live inside the key's
+/// own allocation, so readers get the bytes, not an owned `Bytes`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ValueRef<'a> {
+    Str(&'a [u8]),
+    List(&'a List),
+    Hash(&'a Hash),
+    Set(&'a Set),
+    ZSet(&'a ZSet),
+}
+
+impl<'a> ValueRef<'a> {
+    /// The name TYPE reports.
+    pub fn type_name(self) -> &'static str {
         match self {
-            Value::Str(_) => false,
-            Value::List(l) => l.is_empty(),
-            Value::Hash(h) => h.is_empty(),
-            Value::Set(s) => s.is_empty(),
-            Value::ZSet(z) => z.is_empty(),
+            ValueRef::Str(_) => "string",
+            ValueRef::List(_) => "list",
+            ValueRef::Hash(_) => "hash",
+            ValueRef::Set(_) => "set",
+            ValueRef::ZSet(_) => "zset",
         }
+    }
+
+    /// The name OBJECT ENCODING reports: the encoding Redis 7.0 would use for
+    /// a value of this content and size.
+    pub fn encoding(self) -> &'static str {
+        match self {
+            ValueRef::Str(s) => {
+                let is_int = crate::num::parse_i64(s).is_some();
+                if is_int {
+                    "int"
+                } else if s.len() <= 44 {
+                    "embstr"
+                } else {
+                    "raw"
+                }
+            }
+            ValueRef::List(l) => l.encoding(),
+            ValueRef::Hash(h) => h.encoding(),
+            ValueRef::Set(s) => s.encoding(),
+            ValueRef::ZSet(z) => z.encoding(),
+        }
+    }
+
+    /// A container with no elements (Redis deletes such keys).
+    pub fn is_empty_container(self) -> bool {
+        match self {
+            ValueRef::Str(_) => false,
+            ValueRef::List(l) => l.is_empty(),
+            ValueRef::Hash(h) => h.is_empty(),
+            ValueRef::Set(s) => s.is_empty(),
+            ValueRef::ZSet(z) => z.is_empty(),
+        }
+    }
+
+    /// An owned copy.
+    pub fn to_value(self) -> Value {
+        match self {
+            ValueRef::Str(s) => Value::Str(Bytes::copy_from_slice(s)),
+            ValueRef::List(l) => Value::List(Box::new(l.clone())),
+            ValueRef::Hash(h) => Value::Hash(Box::new(h.clone())),
+            ValueRef::Set(s) => Value::Set(Box::new(s.clone())),
+            ValueRef::ZSet(z) => Value::ZSet(Box::new(z.clone())),
+        }
+    }
+}
+
+impl<'a> From<&'a Value> for ValueRef<'a> {
+    fn from(v: &'a Value) -> ValueRef<'a> {
+        v.view()
+    }
+}
+
+impl<'a> From<&ValueRef<'a>> for ValueRef<'a> {
+    fn from(v: &ValueRef<'a>) -> ValueRef<'a> {
+        *v
+    }
+}
+
+impl PartialEq<Value> for ValueRef<'_> {
+    fn eq(&self, other: &Value) -> bool {
+        *self == other.view()
     }
 }
