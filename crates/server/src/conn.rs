@@ -38,6 +38,13 @@ pub struct Conn {
     pub sub: Option<Rc<crate::pubsub::Subscriber>>,
     /// READONLY / ASKING (cluster mode).
     pub cluster_flags: crate::cluster_node::ConnFlags,
+    /// The clock for the commands of one read that run here one after
+    /// another without waiting (one clock read per pipeline, not per command);
+    /// cleared by anything that may wait.
+    clock_ms: Option<u64>,
+    ran_here: bool,
+    /// The last command name seen and its table index (pipelines repeat it).
+    last_name: Option<(Bytes, usize)>,
 }
 
 const READ_CHUNK: usize = 64 * 1024;
@@ -62,7 +69,7 @@ pub async fn serve(core: Rc<Core>, stream: Socket) {
         subs: [0; 3],
     }));
     core.clients.borrow_mut().insert(id, info.clone());
-    let mut conn = Conn { core: core.clone(), info, proto: Protocol::Resp2, quit: false, multi: None, watched: Vec::new(), active_tx: None, sub: None, cluster_flags: Default::default() };
+    let mut conn = Conn { core: core.clone(), info, proto: Protocol::Resp2, quit: false, multi: None, watched: Vec::new(), active_tx: None, sub: None, cluster_flags: Default::default(), clock_ms: None, ran_here: false, last_name: None };
     if let Err(e) = conn.run(stream).await {
         tracing::debug!(client = id, "connection ended: {e}");
     }
@@ -156,10 +163,18 @@ impl Conn {
                 return Ok(());
             }
             let mut protocol_error = None;
+            self.clock_ms = None;
             while !self.quit {
                 match parser.next_command(&mut inbuf) {
                     Ok(Some(argv)) => {
-                        let p = self.dispatch(argv, &stream).await;
+                        self.ran_here = false;
+                        let p = match self.try_here(argv) {
+                            Ok(p) => p,
+                            Err(argv) => self.dispatch(argv, &stream).await,
+                        };
+                        if !self.ran_here {
+                            self.clock_ms = None;
+                        }
                         pending.push(p);
                     }
                     Ok(None) => break,
@@ -224,6 +239,47 @@ impl Conn {
         }
     }
 
+    /// The common case without an async call: a plain data command whose
+    /// keys all live on this core, outside MULTI, pub/sub, loading and
+    /// cluster mode, run at once. Anything else is handed back for `dispatch`.
+    fn try_here(&mut self, argv: Vec<Bytes>) -> Result<Pending, Vec<Bytes>> {
+        if argv.is_empty() || self.multi.is_some() || self.sub.is_some() || self.core.node.loading() {
+            return Err(argv);
+        }
+        let Some(idx) = self.command_index(&argv[0]) else { return Err(argv) };
+        let spec = &commands::table()[idx];
+        if !matches!(spec.exec, Exec::Shard(_)) || !spec.arity_ok(argv.len()) || self.core.config.borrow().cluster_enabled {
+            return Err(argv);
+        }
+        let node = &self.core.node;
+        let here = self.core.id;
+        if !spec.key_indexes(argv.len()).all(|i| node.core_of_key(&argv[i]) == here) {
+            return Err(argv);
+        }
+        let now = *self.clock_ms.get_or_insert_with(store::unix_time_ms);
+        let pending = match self.core.run_here(idx as u16, &argv, now) {
+            Some(Ok(reply)) => Pending::Ready(self.proto, reply),
+            Some(Err(slot)) => Pending::Remote(self.proto, slot),
+            None => return Err(argv),
+        };
+        self.ran_here = true;
+        self.core.commands_processed.set(self.core.commands_processed.get() + 1);
+        self.info.borrow_mut().last_cmd = spec.name;
+        Ok(pending)
+    }
+
+    /// The table index of a command name; pipelines usually repeat one.
+    fn command_index(&mut self, name: &Bytes) -> Option<usize> {
+        if let Some((last, idx)) = &self.last_name {
+            if last == name {
+                return Some(*idx);
+            }
+        }
+        let idx = commands::lookup_index(name)?;
+        self.last_name = Some((name.clone(), idx));
+        Some(idx)
+    }
+
     /// Routes one request. Commands that span cores (and connection-level
     /// commands) complete before this returns, so later requests of the
     /// pipeline cannot overtake them; single-core commands are only started.
@@ -233,7 +289,7 @@ impl Conn {
             return Pending::Ready(proto, Reply::error("ERR empty command"));
         }
         self.core.commands_processed.set(self.core.commands_processed.get() + 1);
-        let Some(idx) = commands::lookup_index(&argv[0]) else {
+        let Some(idx) = self.command_index(&argv[0]) else {
             let e = commands::unknown_command_error(&argv).into();
             return Pending::Ready(proto, crate::txn::refuse(self, e));
         };

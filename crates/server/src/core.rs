@@ -553,6 +553,62 @@ impl Core {
         ops.into_iter().map(|op| self.exec_op(tx, op)).collect()
     }
 
+    /// Runs one command of this core's keys on its shard, at Unix time `now_ms`.
+    fn exec_cmd(&self, tx: Option<TxId>, idx: u16, argv: &[Bytes], now_ms: u64) -> Reply {
+        let Some(spec) = commands::table().get(idx as usize) else {
+            return Reply::error("ERR internal: bad command index");
+        };
+        let mut shard = self.shard.borrow_mut();
+        shard.set_now(now_ms);
+        if spec.has(commands::FLAG_DENYOOM) {
+            let room = self.make_room(&mut shard, tx.is_some());
+            shard.finish_command(true);
+            if let Err(oom) = room {
+                return oom;
+            }
+        }
+        let reply = commands::run_on_shard(spec, &mut shard, argv);
+        shard.finish_command(!commands::changed_nothing(spec, &reply));
+        if spec.is_write() && !reply.is_error() {
+            if spec.name == "spop" {
+                // Random: log the result, not the command.
+                let rec = crate::persistence::image(&mut shard, &argv[1]);
+                self.persist.log(&rec);
+            } else {
+                self.persist.log_cmd(shard.now(), argv);
+            }
+        }
+        let expired = shard.take_expired_events();
+        drop(shard);
+        if spec.is_write() {
+            self.mark_ready(spec.key_indexes(argv.len()).map(|i| &argv[i]));
+            self.notify_write(spec, argv, &reply);
+        }
+        if !expired.is_empty() {
+            self.notify_dropped("expired", &expired);
+        }
+        reply
+    }
+
+    /// Runs a command of this core's keys at once when nothing waits at the
+    /// gate, without the batch machinery of `call_start` (the common case).
+    /// None: it must go through `call_start`.
+    pub fn run_here(&self, idx: u16, argv: &[Bytes], now_ms: u64) -> Option<Result<Reply, Rc<Slot<Vec<Out>>>>> {
+        if !self.may_run(None) {
+            return None;
+        }
+        let before = self.persist.appended();
+        let reply = self.exec_cmd(None, idx, argv, now_ms);
+        self.drain();
+        if self.must_hold(before) {
+            let slot = Rc::new(Slot::default());
+            self.held.borrow_mut().push((Target::Local(slot.clone()), vec![Out::Reply(reply)]));
+            self.persist.wake_writer();
+            return Some(Err(slot));
+        }
+        Some(Ok(reply))
+    }
+
     fn exec_op(&self, tx: Option<TxId>, op: Op) -> Out {
         match op {
             Op::Lock => {
@@ -599,41 +655,7 @@ impl Core {
                 Out::Done
             }
             Op::ClusterCmd(argv) => Out::Reply(crate::cluster_node::run_on_core0(self, &argv)),
-            Op::Cmd { idx, argv } => {
-                let Some(spec) = commands::table().get(idx as usize) else {
-                    return Out::Reply(Reply::error("ERR internal: bad command index"));
-                };
-                let mut shard = self.shard.borrow_mut();
-                shard.set_now(store::unix_time_ms());
-                if spec.has(commands::FLAG_DENYOOM) {
-                    let room = self.make_room(&mut shard, tx.is_some());
-                    shard.finish_command(true);
-                    if let Err(oom) = room {
-                        return Out::Reply(oom);
-                    }
-                }
-                let reply = commands::run_on_shard(spec, &mut shard, &argv);
-                shard.finish_command(!commands::changed_nothing(spec, &reply));
-                if spec.is_write() && !reply.is_error() {
-                    if spec.name == "spop" {
-                        // Random: log the result, not the command.
-                        let rec = crate::persistence::image(&mut shard, &argv[1]);
-                        self.persist.log(&rec);
-                    } else {
-                        self.persist.log_cmd(shard.now(), &argv);
-                    }
-                }
-                let expired = shard.take_expired_events();
-                drop(shard);
-                if spec.is_write() {
-                    self.mark_ready(spec.key_indexes(argv.len()).map(|i| &argv[i]));
-                    self.notify_write(spec, &argv, &reply);
-                }
-                if !expired.is_empty() {
-                    self.notify_dropped("expired", &expired);
-                }
-                Out::Reply(reply)
-            }
+            Op::Cmd { idx, argv } => Out::Reply(self.exec_cmd(tx, idx, &argv, store::unix_time_ms())),
             Op::Unblock { wid } => {
                 if let Some(w) = self.remove_waiter(wid) {
                     let out = match &w.serve {
