@@ -87,6 +87,9 @@ pub struct LoadSpec {
     pub value_size: usize,
     pub mget_keys: usize,
     pub placement: Placement,
+    /// Keep only connections that land on this server core (redcore only):
+    /// others are closed and dialled again, up to a bound.
+    pub conn_core: Option<usize>,
     /// Cores of the server (for placement); 0 = read INFO `cores`.
     pub server_cores: usize,
     pub seed: u64,
@@ -111,6 +114,7 @@ impl LoadSpec {
             value_size: 32,
             mget_keys: 10,
             placement: Placement::Any,
+            conn_core: None,
             server_cores: 0,
             seed: 1,
             drain: Duration::from_secs(2),
@@ -294,8 +298,7 @@ pub fn run_load(spec: &LoadSpec) -> Result<LoadReport, String> {
     let total = spec.clients + subscribers;
     for i in 0..total {
         let subscriber = i >= spec.clients;
-        let mut c = Client::connect(spec.addr, Duration::from_secs(5))
-            .map_err(|e| format!("connect to {}: {e}", spec.addr))?;
+        let mut c = connect_on(spec.addr, spec.conn_core)?;
         let mut keys = None;
         if spec.placement != Placement::Any && !subscriber {
             if by_core.is_none() {
@@ -782,6 +785,21 @@ fn placement_lists(keyspace: u64, cores: usize, placement: Placement) -> Vec<Arc
             Arc::new(keys)
         })
         .collect()
+}
+
+/// A connection, on server core `core` when given: the kernel spreads
+/// connections over the cores' listeners, so dial until one lands there.
+fn connect_on(addr: SocketAddr, core: Option<usize>) -> Result<Client, String> {
+    const ATTEMPTS: usize = 500;
+    for _ in 0..ATTEMPTS {
+        let mut c = Client::connect(addr, Duration::from_secs(5)).map_err(|e| format!("connect to {addr}: {e}"))?;
+        match core {
+            None => return Ok(c),
+            Some(want) if connection_core(&mut c)? == want => return Ok(c),
+            Some(_) => {}
+        }
+    }
+    Err(format!("no connection landed on core {} in {ATTEMPTS} attempts", core.unwrap_or(0)))
 }
 
 /// The core a connection runs on, from CLIENT INFO (redcore only).

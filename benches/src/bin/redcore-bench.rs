@@ -1149,6 +1149,15 @@ impl Bench {
             format_cpu_list(&cpus),
             if overlap { " (shared with the load generator)" } else { "" }
         ));
+        // Core i runs on the i-th lowest of its CPUs. Connections are kept on
+        // a core whose CPU the load generator does not use, when there is one,
+        // so "local" and "remote" differ only by the hop between cores.
+        let mut sorted = cpus.clone();
+        sorted.sort_unstable();
+        let conn_core = sorted.iter().position(|c| !self.plan.client_cpus.contains(c));
+        if let Some(core) = conn_core {
+            self.say(&format!("(connections kept on core {core}, CPU {})", sorted[core]));
+        }
         let ks = self.plan.keyspace;
         let mut server = self.start(Kind::Redcore, &cpus, 2)?;
         prefill(&server, ks, 32)?;
@@ -1168,6 +1177,7 @@ impl Bench {
                     keyspace: ks,
                     value_size: 32,
                     placement,
+                    conn_core,
                     server_cores: 2,
                     ..LoadSpec::new(
                         server.addr(),

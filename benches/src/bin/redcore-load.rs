@@ -4,7 +4,7 @@
 //! redcore-load [--host 127.0.0.1] [--port 6379] [-c CLIENTS] [-P PIPELINE]
 //!              [-w get:10,set:1] [--keyspace N] [--value-size BYTES]
 //!              [--duration SECS] [--warmup SECS] [--rate OPS_PER_SEC]
-//!              [--subscribers N] [--placement any|local|remote] [--prefill] [--csv]
+//!              [--subscribers N] [--placement any|local|remote] [--conn-core N] [--prefill] [--csv]
 //! ```
 //!
 //! Without `--rate` it runs a closed loop (each connection keeps `-P`
@@ -64,6 +64,9 @@ struct Args {
     /// Key placement relative to the connection's core (redcore only).
     #[arg(long, default_value = "any")]
     placement: Placement,
+    /// Keep only connections that land on this server core (redcore only).
+    #[arg(long)]
+    conn_core: Option<usize>,
     /// Server cores for --placement (0: read INFO `cores`).
     #[arg(long, default_value_t = 0)]
     server_cores: usize,
@@ -117,6 +120,7 @@ fn run(args: Args) -> Result<(), String> {
         value_size: args.value_size,
         mget_keys: args.mget_keys,
         placement: args.placement,
+        conn_core: args.conn_core,
         server_cores: args.server_cores,
         seed: args.seed,
         ..LoadSpec::new(addr, workload.clone())

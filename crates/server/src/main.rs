@@ -136,6 +136,7 @@ async fn run_core(
             return;
         }
     };
+    net::set_idle_spin(Duration::from_micros(cfg.spin_before_park_us));
     let listener = match TcpListener::bind((cfg.bind.as_str(), cfg.port)) {
         Ok(l) => l,
         Err(e) => {
