@@ -71,6 +71,8 @@ pub struct RequestParser {
     /// Bytes at the front of the buffer already known not to contain the
     /// terminator of the line currently being looked for.
     scanned: usize,
+    /// An argument vector handed back by the caller, reused for the next request.
+    spare: Option<Vec<Bytes>>,
 }
 
 impl Default for RequestParser {
@@ -86,6 +88,16 @@ impl RequestParser {
             limits,
             multibulk: None,
             scanned: 0,
+            spare: None,
+        }
+    }
+
+    /// Hands back a finished request's argument vector: the next request is
+    /// parsed into it, saving an allocation per request.
+    pub fn recycle(&mut self, mut args: Vec<Bytes>) {
+        if args.capacity() <= MAX_PREALLOC_ARGS {
+            args.clear();
+            self.spare = Some(args);
         }
     }
 
@@ -209,7 +221,13 @@ impl RequestParser {
             let count = count as usize;
             self.multibulk = Some(Multibulk {
                 remaining: count,
-                args: Vec::with_capacity(count.min(MAX_PREALLOC_ARGS)),
+                args: match self.spare.take() {
+                    Some(mut v) => {
+                        v.reserve(count.min(MAX_PREALLOC_ARGS));
+                        v
+                    }
+                    None => Vec::with_capacity(count.min(MAX_PREALLOC_ARGS)),
+                },
                 bulk_len: None,
             });
         }

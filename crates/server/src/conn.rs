@@ -169,7 +169,10 @@ impl Conn {
                     Ok(Some(argv)) => {
                         self.ran_here = false;
                         let p = match self.try_here(argv) {
-                            Ok(p) => p,
+                            Ok((p, argv)) => {
+                                parser.recycle(argv);
+                                p
+                            }
                             Err(argv) => self.dispatch(argv, &stream).await,
                         };
                         if !self.ran_here {
@@ -242,7 +245,7 @@ impl Conn {
     /// The common case without an async call: a plain data command whose
     /// keys all live on this core, outside MULTI, pub/sub, loading and
     /// cluster mode, run at once. Anything else is handed back for `dispatch`.
-    fn try_here(&mut self, argv: Vec<Bytes>) -> Result<Pending, Vec<Bytes>> {
+    fn try_here(&mut self, argv: Vec<Bytes>) -> Result<(Pending, Vec<Bytes>), Vec<Bytes>> {
         if argv.is_empty() || self.multi.is_some() || self.sub.is_some() || self.core.node.loading() {
             return Err(argv);
         }
@@ -265,7 +268,7 @@ impl Conn {
         self.ran_here = true;
         self.core.commands_processed.set(self.core.commands_processed.get() + 1);
         self.info.borrow_mut().last_cmd = spec.name;
-        Ok(pending)
+        Ok((pending, argv))
     }
 
     /// The table index of a command name; pipelines usually repeat one.

@@ -352,3 +352,15 @@ fn large_payloads_are_zero_copy() {
     assert_eq!(cmd[0].as_ptr() as usize, base + 12);
     assert_eq!(cmd[0], payload);
 }
+
+#[test]
+fn a_recycled_argument_vector_comes_back_empty() {
+    let mut p = RequestParser::default();
+    let mut buf = BytesMut::from(&b"*2\r\n$3\r\nGET\r\n$1\r\na\r\n*1\r\n$4\r\nPING\r\n"[..]);
+    let first = p.next_command(&mut buf).unwrap().unwrap();
+    assert_eq!(first, vec![Bytes::from_static(b"GET"), Bytes::from_static(b"a")]);
+    p.recycle(first);
+    let second = p.next_command(&mut buf).unwrap().unwrap();
+    assert_eq!(second, vec![Bytes::from_static(b"PING")]);
+    assert!(p.next_command(&mut buf).unwrap().is_none());
+}
