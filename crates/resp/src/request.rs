@@ -45,6 +45,9 @@ const ZERO_COPY_MIN: usize = 32 * 1024;
 /// the multibulk header claims.
 const MAX_PREALLOC_ARGS: usize = 1024;
 
+/// Argument vectors kept for reuse (a pipelined batch's worth).
+const SPARE_VECTORS: usize = 64;
+
 /// Progress through a multibulk request whose bytes have partly arrived.
 #[derive(Debug)]
 struct Multibulk {
@@ -71,8 +74,8 @@ pub struct RequestParser {
     /// Bytes at the front of the buffer already known not to contain the
     /// terminator of the line currently being looked for.
     scanned: usize,
-    /// An argument vector handed back by the caller, reused for the next request.
-    spare: Option<Vec<Bytes>>,
+    /// Argument vectors handed back by the caller, reused for the next requests.
+    spare: Vec<Vec<Bytes>>,
 }
 
 impl Default for RequestParser {
@@ -88,16 +91,16 @@ impl RequestParser {
             limits,
             multibulk: None,
             scanned: 0,
-            spare: None,
+            spare: Vec::new(),
         }
     }
 
     /// Hands back a finished request's argument vector: the next request is
     /// parsed into it, saving an allocation per request.
     pub fn recycle(&mut self, mut args: Vec<Bytes>) {
-        if args.capacity() <= MAX_PREALLOC_ARGS {
+        if args.capacity() <= MAX_PREALLOC_ARGS && self.spare.len() < SPARE_VECTORS {
             args.clear();
-            self.spare = Some(args);
+            self.spare.push(args);
         }
     }
 
@@ -221,7 +224,7 @@ impl RequestParser {
             let count = count as usize;
             self.multibulk = Some(Multibulk {
                 remaining: count,
-                args: match self.spare.take() {
+                args: match self.spare.pop() {
                     Some(mut v) => {
                         v.reserve(count.min(MAX_PREALLOC_ARGS));
                         v
