@@ -251,7 +251,9 @@ impl Conn {
                         // Let the other connections woken in this turn run
                         // first, so the replies leave in one burst: the
                         // client is then woken once for many of them.
-                        futures_lite::future::yield_now().await;
+                        if crate::net::readers_waiting() {
+                            futures_lite::future::yield_now().await;
+                        }
                         stream.write_all(&out).await?
                     }
                 }

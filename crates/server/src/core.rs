@@ -311,6 +311,15 @@ impl Core {
             && crate::persistence::Fsync::parse(&self.config.borrow().appendfsync) == crate::persistence::Fsync::Always
     }
 
+    /// Holds the outputs of a local call until the fsync of what they logged;
+    /// the caller waits on the returned slot.
+    fn hold_local(&self, outs: Vec<Out>) -> Rc<Slot<Vec<Out>>> {
+        let slot = Rc::new(Slot::default());
+        self.held.borrow_mut().push((Target::Local(slot.clone()), outs));
+        self.persist.wake_writer();
+        slot
+    }
+
     /// Delivers outputs, or holds them for the fsync of the records they logged.
     fn finish(&self, target: Target, outs: Vec<Out>, appended_before: u64) {
         if self.must_hold(appended_before) {
@@ -601,10 +610,7 @@ impl Core {
         let reply = self.exec_cmd(None, idx, argv, now_ms);
         self.drain();
         if self.must_hold(before) {
-            let slot = Rc::new(Slot::default());
-            self.held.borrow_mut().push((Target::Local(slot.clone()), vec![Out::Reply(reply)]));
-            self.persist.wake_writer();
-            return Some(Err(slot));
+            return Some(Err(self.hold_local(vec![Out::Reply(reply)])));
         }
         Some(Ok(reply))
     }
@@ -790,10 +796,7 @@ impl Core {
                 let outs = self.exec_ops(tx, ops);
                 self.drain();
                 if self.must_hold(before) {
-                    let slot = Rc::new(Slot::default());
-                    self.held.borrow_mut().push((Target::Local(slot.clone()), outs));
-                    self.persist.wake_writer();
-                    return Err(slot);
+                    return Err(self.hold_local(outs));
                 }
                 return Ok(outs);
             }

@@ -56,6 +56,16 @@ impl Direction {
 struct Registration {
     read: Direction,
     write: Direction,
+    /// Counted in `WOKEN_READERS` until the connection reads.
+    woke_reader: Cell<bool>,
+}
+
+impl Registration {
+    fn reader_ran(&self) {
+        if self.woke_reader.replace(false) {
+            WOKEN_READERS.with(|c| c.set(c.get() - 1));
+        }
+    }
 }
 
 /// A core's epoll instance and the sockets registered in it.
@@ -70,6 +80,15 @@ thread_local! {
     /// How long the driver keeps polling after the last readiness event
     /// before it parks (`spin-before-park-us`).
     static IDLE_SPIN: Cell<Duration> = const { Cell::new(Duration::ZERO) };
+    /// Connections woken by incoming data that have not read it yet.
+    static WOKEN_READERS: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Whether other connections were woken by incoming data and have not read
+/// it yet: a connection that yields before writing then lets them run first,
+/// and the replies leave back to back (one wake-up of a client for many).
+pub fn readers_waiting() -> bool {
+    WOKEN_READERS.with(|n| n.get() > 0)
 }
 
 /// Sets how long this core's driver polls on after its sockets go quiet. A
@@ -150,6 +169,9 @@ impl Poller {
             let Some(Some(reg)) = regs.get(token) else { continue };
             let trouble = (libc::EPOLLERR | libc::EPOLLHUP) as u32;
             if bits & (libc::EPOLLIN as u32 | libc::EPOLLRDHUP as u32 | trouble) != 0 {
+                if reg.read.waker.borrow().is_some() && !reg.woke_reader.replace(true) {
+                    WOKEN_READERS.with(|c| c.set(c.get() + 1));
+                }
                 reg.read.set_ready();
             }
             if bits & (libc::EPOLLOUT as u32 | trouble) != 0 {
@@ -291,6 +313,7 @@ impl Socket {
     pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
             if self.reg.read.ready.get() {
+                self.reg.reader_ran();
                 if let Some(r) = self.recv(buf, 0) {
                     if let Ok(n) = r {
                         // Edge-triggered: a short read drained the socket, and
@@ -347,6 +370,7 @@ impl Socket {
 
 impl Drop for Socket {
     fn drop(&mut self) {
+        self.reg.reader_ran();
         self.poller.deregister(self.inner.as_raw_fd(), self.token);
     }
 }
