@@ -42,7 +42,6 @@ pub struct Conn {
     /// another without waiting (one clock read per pipeline, not per command);
     /// cleared by anything that may wait.
     clock_ms: Option<u64>,
-    ran_here: bool,
     /// The last command name seen and its table index (pipelines repeat it).
     last_name: Option<(Bytes, usize)>,
 }
@@ -72,7 +71,7 @@ pub async fn serve(core: Rc<Core>, stream: Socket) {
         subs: [0; 3],
     }));
     core.clients.borrow_mut().insert(id, info.clone());
-    let mut conn = Conn { core: core.clone(), info, proto: Protocol::Resp2, quit: false, multi: None, watched: Vec::new(), active_tx: None, sub: None, cluster_flags: Default::default(), clock_ms: None, ran_here: false, last_name: None };
+    let mut conn = Conn { core: core.clone(), info, proto: Protocol::Resp2, quit: false, multi: None, watched: Vec::new(), active_tx: None, sub: None, cluster_flags: Default::default(), clock_ms: None, last_name: None };
     if let Err(e) = conn.run(stream).await {
         tracing::debug!(client = id, "connection ended: {e}");
     }
@@ -192,17 +191,18 @@ impl Conn {
                     if self.quit {
                         break;
                     }
-                    self.ran_here = false;
                     let p = match self.try_here(argv) {
                         Ok((p, argv)) => {
                             parser.recycle(argv);
                             p
                         }
-                        Err(argv) => self.dispatch(argv, &stream).await,
+                        Err(argv) => {
+                            let p = self.dispatch(argv, &stream).await;
+                            // It may have waited: the next command reads the clock anew.
+                            self.clock_ms = None;
+                            p
+                        }
                     };
-                    if !self.ran_here {
-                        self.clock_ms = None;
-                    }
                     pending.push(p);
                 }
                 if !full {
@@ -295,7 +295,6 @@ impl Conn {
             Some(Err(slot)) => Pending::Remote(self.proto, slot),
             None => return Err(argv),
         };
-        self.ran_here = true;
         self.core.commands_processed.set(self.core.commands_processed.get() + 1);
         self.info.borrow_mut().last_cmd = spec.name;
         Ok((pending, argv))
