@@ -111,6 +111,26 @@ fn shard_ops(c: &mut Criterion) {
             black_box(shard.get(&keys[i]).is_some())
         })
     });
+    // A pipeline's worth of GETs, as the connection loop runs them: plain,
+    // and after `Shard::prefetch` has requested the keys' entries together.
+    g.throughput(Throughput::Elements(16));
+    for prefetched in [false, true] {
+        let name = if prefetched { "get_hit_100k_x16_prefetched" } else { "get_hit_100k_x16" };
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let mut batch: [(u16, &[u8]); 16] = [(0, &[]); 16];
+                for k in batch.iter_mut() {
+                    i = (i + 7919) % keys.len();
+                    *k = (slots::key_slot(&keys[i]), &keys[i]);
+                }
+                if prefetched {
+                    shard.prefetch(&batch);
+                }
+                batch.iter().filter(|(_, k)| shard.get(k).is_some()).count()
+            })
+        });
+    }
+    g.throughput(Throughput::Elements(1));
     let missing: Vec<Vec<u8>> = (N..N + 1024).map(key).collect();
     g.bench_function("get_miss_100k", |b| {
         b.iter(|| {

@@ -300,20 +300,23 @@ impl Conn {
         Ok((pending, argv))
     }
 
-    /// Looks up the first key of each pipelined request that this core owns,
-    /// one after another in a tight loop, before any of them runs. Each lookup
-    /// misses the CPU caches a few times (slot table, hash group, key node);
-    /// back to back, the misses of different keys overlap instead of each
-    /// stalling its own command, and the commands then find the lines cached.
+    /// Requests the table entries of the first key of each pipelined request
+    /// that this core owns before any of them runs (`Shard::prefetch`). Each
+    /// lookup misses the CPU caches a few times (slot table, hash group, key
+    /// node); requested together, the misses of different keys overlap instead
+    /// of each stalling its own command, and the commands find the lines cached.
     fn warm(&mut self, batch: &[Vec<Bytes>]) {
         let here = self.core.id;
-        let mut keys: [&[u8]; WARM_BATCH] = [&[]; WARM_BATCH];
+        let core = self.core.clone();
+        let ranges = &core.node.ranges;
+        let mut keys: [(slots::Slot, &[u8]); WARM_BATCH] = [(0, &[]); WARM_BATCH];
         let mut n = 0;
         for argv in batch {
             let Some(idx) = argv.first().and_then(|name| self.command_index(name)) else { continue };
             if let Some(i) = commands::table()[idx].key_indexes(argv.len()).next() {
-                if n < WARM_BATCH && self.core.node.core_of_key(&argv[i]) == here {
-                    keys[n] = &argv[i];
+                let slot = slots::key_slot(&argv[i]);
+                if n < WARM_BATCH && ranges.owner_of(slot) == here {
+                    keys[n] = (slot, &argv[i]);
                     n += 1;
                 }
             }

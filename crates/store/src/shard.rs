@@ -233,9 +233,31 @@ impl Shard {
     /// The live entry of `key`, without touching the hit/miss counters.
     /// Touches the table entries and nodes of `keys` so that commands on them
     /// right after find them in the CPU caches (see the connection loop).
-    pub fn prefetch(&self, keys: &[&[u8]]) {
-        for key in keys {
-            std::hint::black_box(self.node(key).map(|n| n.key().len()));
+    ///
+    /// The work is staged so that the cache misses of different keys overlap
+    /// instead of following one another: first every key's slot table header
+    /// is requested, then every table is probed and the node found is only
+    /// requested (a prefetch hint, not a load), so no step waits on the node.
+    ///
+    /// Each key comes with its slot (`key_slot`), which the caller has
+    /// usually computed already to route the command.
+    pub fn prefetch(&self, keys: &[(Slot, &[u8])]) {
+        const STAGE: usize = 64;
+        for chunk in keys.chunks(STAGE) {
+            let mut at = [(0u16, 0u64); STAGE];
+            for (slot_hash, &(slot, key)) in at.iter_mut().zip(chunk) {
+                debug_assert_eq!(slot, key_slot(key));
+                *slot_hash = (slot, self.hasher.hash_one(key));
+                crate::node::prefetch_line((&self.slots[slot as usize] as *const SlotTable).cast());
+            }
+            for &(slot, hash) in &at[..chunk.len()] {
+                // Never matches: the probe only hands each candidate over to
+                // the prefetcher (a tag collision costs one wasted hint).
+                self.slots[slot as usize].find(hash, |n| {
+                    n.prefetch();
+                    false
+                });
+            }
         }
     }
 
