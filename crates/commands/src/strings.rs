@@ -263,12 +263,19 @@ pub fn strlen(shard: &mut Shard, argv: &[Bytes]) -> CmdResult {
 }
 
 fn incr_by(shard: &mut Shard, key: &[u8], delta: i64) -> CmdResult {
-    let cur = match get_str(shard, key)? {
+    let cur = match shard.get(key) {
         None => 0,
-        Some(s) => parse_i64(&s).ok_or(CmdError::NotInteger)?,
+        Some(e) => match e.value {
+            ValueRef::Str(s) => parse_i64(s).ok_or(CmdError::NotInteger)?,
+            _ => return Err(CmdError::WrongType),
+        },
     };
     let new = cur.checked_add(delta).ok_or(CmdError::Overflow)?;
-    shard.insert_keep_ttl(key, Value::Str(Bytes::from(new.to_string())));
+    let mut buf = [0u8; 20];
+    let digits = resp::format_i64(new, &mut buf);
+    if !shard.overwrite_str(key, digits) {
+        shard.insert_keep_ttl(key, Value::Str(Bytes::copy_from_slice(digits)));
+    }
     Ok(Reply::Int(new))
 }
 

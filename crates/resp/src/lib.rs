@@ -36,6 +36,7 @@ pub use bytes::{Bytes, BytesMut};
 pub use decode::parse_reply;
 pub use double::format_double_g17;
 pub use error::ProtocolError;
+pub use number::format_i64;
 pub use reply::{Protocol, Reply};
 pub use request::{Limits, RequestParser};
 

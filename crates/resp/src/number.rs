@@ -31,9 +31,13 @@ pub(crate) fn parse_i64(s: &[u8]) -> Option<i64> {
 
 /// Appends the decimal form of `v` to `out`.
 pub(crate) fn write_i64(out: &mut bytes::BytesMut, v: i64) {
-    let mut buf = [0u8; 20];
+    out.extend_from_slice(format_i64(v, &mut [0u8; 20]));
+}
+
+/// The decimal text of `v`, written into the end of `buf` (20 bytes hold any
+/// i64, sign included).
+pub fn format_i64(v: i64, buf: &mut [u8; 20]) -> &[u8] {
     let mut i = buf.len();
-    let neg = v < 0;
     let mut n = v.unsigned_abs();
     loop {
         i -= 1;
@@ -43,15 +47,23 @@ pub(crate) fn write_i64(out: &mut bytes::BytesMut, v: i64) {
             break;
         }
     }
-    if neg {
-        out.extend_from_slice(b"-");
+    if v < 0 {
+        i -= 1;
+        buf[i] = b'-';
     }
-    out.extend_from_slice(&buf[i..]);
+    &buf[i..]
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn format_i64_matches_display() {
+        for v in [0, 1, -1, 9, 10, -10, 12345, i64::MAX, i64::MIN, i64::MIN + 1] {
+            assert_eq!(format_i64(v, &mut [0u8; 20]), v.to_string().as_bytes());
+        }
+    }
 
     #[test]
     fn parse_like_string2ll() {

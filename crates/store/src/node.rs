@@ -308,7 +308,7 @@ impl Handle {
         Access::from_parts(last, self.base().add(OFF_COUNTER).read())
     }
 
-    unsafe fn set_access(self, access: Access) {
+    pub(crate) unsafe fn set_access(self, access: Access) {
         let (last, counter) = access.to_parts();
         self.base().add(OFF_LAST).cast::<u32>().write(last);
         self.base().add(OFF_COUNTER).write(counter);
@@ -319,6 +319,21 @@ impl Handle {
         let mut a = self.access();
         a.touch(now);
         self.set_access(a);
+    }
+
+    /// The string value stored inside the node itself, if that is what it holds.
+    pub(crate) unsafe fn inline_str<'a>(self) -> Option<&'a [u8]> {
+        match self.val_len() {
+            BOXED => None,
+            n => Some(std::slice::from_raw_parts(self.base().add(HEADER + self.key_len()), n as usize)),
+        }
+    }
+
+    /// Replaces an inline string value (see `inline_str`) in place with
+    /// `value`, which must have its length: the node is not reallocated.
+    pub(crate) unsafe fn overwrite_str(self, value: &[u8]) {
+        assert_eq!(self.val_len() as usize, value.len(), "in-place string write of another length");
+        std::ptr::copy_nonoverlapping(value.as_ptr(), self.base().add(HEADER + self.key_len()), value.len());
     }
 
     /// The value when it is stored as a [`Value`] (a container).

@@ -327,7 +327,48 @@ impl Shard {
         }
         let mut access = Access::default();
         access.touch(self.now);
+        if expires_at.is_none() {
+            if let Some(h) = self.same_size_str(key, value.len(), false) {
+                // SAFETY: `same_size_str` checked the node and its length;
+                // nothing has touched the table since.
+                unsafe {
+                    h.overwrite_str(value);
+                    h.set_access(access);
+                }
+                return;
+            }
+        }
         self.insert_node(Node::new_str(key, value, expires_at, access));
+    }
+
+    /// Replaces the string value of the live `key` with `value` in place,
+    /// keeping its TTL, when the old value is a string of the same length
+    /// (INCR and the like mostly keep it): one lookup, no allocation. Returns
+    /// false, having changed nothing, in any other case; the caller then
+    /// stores the value the general way.
+    pub fn overwrite_str(&mut self, key: &[u8], value: &[u8]) -> bool {
+        let Some(h) = self.same_size_str(key, value.len(), true) else { return false };
+        // SAFETY: as in `insert_str`.
+        unsafe {
+            h.overwrite_str(value);
+            h.touch(self.now);
+        }
+        true
+    }
+
+    /// The node of the live `key` when it holds a string of `len` bytes and,
+    /// unless `any_ttl`, no TTL (then the expiry index needs no change),
+    /// after the write bookkeeping (`before_write`) for it. The node stays
+    /// where it is: the bookkeeping copies it but moves nothing.
+    fn same_size_str(&mut self, key: &[u8], len: usize, any_ttl: bool) -> Option<Handle> {
+        let h = self.live_handle(key)?;
+        // SAFETY: the node is in its table and nothing borrows it.
+        let fits = unsafe { h.inline_str().is_some_and(|s| s.len() == len) && (any_ttl || h.view().expires_at.is_none()) };
+        if !fits {
+            return None;
+        }
+        self.before_write(key);
+        Some(h)
     }
 
     /// Stores `value` under `key`, keeping the TTL of a live old entry.
@@ -763,6 +804,37 @@ mod tests {
         assert!(sh.remove(b"a").is_some());
         assert!(sh.get(b"a").is_none());
         assert_eq!(sh.len(), 0);
+    }
+
+    #[test]
+    fn same_length_string_writes_in_place() {
+        let mut sh = Shard::new();
+        sh.set_now(1000);
+        sh.insert_str(b"a", b"10", Some(5000));
+        sh.insert(b"l", Value::List(Box::new(crate::types::List::new())), None);
+        let used = sh.used;
+        // INCR-like: same length, TTL kept, nothing reallocated or re-accounted.
+        assert!(sh.overwrite_str(b"a", b"11"));
+        assert_eq!(sh.get(b"a").map(|e| (e.value.to_value(), e.expires_at)), Some((s("11"), Some(5000))));
+        assert_eq!((sh.used, sh.volatile_len()), (used, 1));
+        // Another length, a missing key or a container: left to the caller.
+        assert!(!sh.overwrite_str(b"a", b"100"));
+        assert!(!sh.overwrite_str(b"missing", b"1"));
+        assert!(!sh.overwrite_str(b"l", b"1"));
+        assert!(!sh.contains(b"missing"));
+        // SET without a TTL over a key with one drops the TTL (not in place).
+        sh.insert_str(b"a", b"12", None);
+        assert_eq!(sh.get(b"a").map(|e| (e.value.to_value(), e.expires_at)), Some((s("12"), None)));
+        assert_eq!(sh.volatile_len(), 0);
+        // SET of the same length over a plain string: in place.
+        sh.insert_str(b"a", b"13", None);
+        assert_eq!(sh.get(b"a").map(|e| e.value.to_value()), Some(s("13")));
+        assert_eq!((sh.len(), sh.used), (2, used));
+        // An expired key is not written in place: it is gone.
+        sh.insert_str(b"e", b"x", Some(1500));
+        sh.set_now(2000);
+        assert!(!sh.overwrite_str(b"e", b"y"));
+        assert!(!sh.contains(b"e"));
     }
 
     #[test]

@@ -160,7 +160,7 @@ mod tests {
         #[test]
         fn snapshot_is_point_in_time(
             initial in proptest::collection::vec((0u32..200, 0u32..1000), 0..150),
-            ops in proptest::collection::vec((0u8..4, 0u32..200, 0u32..1000), 0..300),
+            ops in proptest::collection::vec((0u8..6, 0u32..200, 0u32..1000), 0..300),
             step in 1usize..40,
         ) {
             let mut sh = Shard::new();
@@ -181,7 +181,11 @@ mod tests {
                         0 => sh.insert(key.as_bytes(), v(x), None),
                         1 => { sh.remove(key.as_bytes()); }
                         2 => { sh.set_expiry(key.as_bytes(), Some(u64::MAX / 2)); }
-                        _ => if x % 50 == 0 { sh.clear() } else { sh.insert(key.as_bytes(), v(x + 1), None) },
+                        // Same-length string writes go in place.
+                        4 => sh.insert_str(key.as_bytes(), x.to_string().as_bytes(), None),
+                        5 => { sh.overwrite_str(key.as_bytes(), x.to_string().as_bytes()); }
+                        3 => if x % 50 == 0 { sh.clear() } else { sh.insert(key.as_bytes(), v(x + 1), None) },
+                        _ => unreachable!(),
                     }
                 }
                 if !more { break; }
