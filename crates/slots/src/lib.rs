@@ -16,14 +16,35 @@ pub type Slot = u16;
 /// The part of `key` that is hashed: the content of the first `{...}` when it is
 /// non-empty, else the whole key.
 pub fn hash_tag(key: &[u8]) -> &[u8] {
-    if let Some(open) = key.iter().position(|&b| b == b'{') {
-        if let Some(len) = key[open + 1..].iter().position(|&b| b == b'}') {
+    if let Some(open) = find_byte(key, b'{') {
+        if let Some(len) = find_byte(&key[open + 1..], b'}') {
             if len > 0 {
                 return &key[open + 1..open + 1 + len];
             }
         }
     }
     key
+}
+
+/// The index of the first `byte` in `hay`, eight bytes per step: most keys
+/// have no hash tag, so the whole key is searched for a `{`, and a byte loop
+/// (or a call into a general search routine) cost as much as the CRC itself.
+fn find_byte(hay: &[u8], byte: u8) -> Option<usize> {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut words = hay.chunks_exact(8);
+    let mut at = 0;
+    for w in &mut words {
+        // A zero byte in `x` marks a match; the lowest flagged byte is exact
+        // (borrows only run towards higher bytes).
+        let x = u64::from_le_bytes(w.try_into().expect("8-byte chunk")) ^ (LOW * byte as u64);
+        let found = x.wrapping_sub(LOW) & !x & HIGH;
+        if found != 0 {
+            return Some(at + (found.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    words.remainder().iter().position(|&b| b == byte).map(|p| at + p)
 }
 
 /// CRC16-XMODEM lookup tables: `TABLES[k][b]` is the CRC register after byte
@@ -138,6 +159,19 @@ mod tests {
         }
         for key in [&b"key:000000012345"[..], b"", b"\xff\x00\x80", b"user:{1000}:followers"] {
             assert_eq!(crc16_xmodem(key), crc16::State::<crc16::XMODEM>::calculate(key));
+        }
+    }
+
+    #[test]
+    fn find_byte_matches_a_plain_search() {
+        let hay: Vec<u8> = (0..70u32).map(|i| [b'a', b'{', b'}', 0x7b ^ 0x80, 0xff, 0][(i * 7 % 11 % 6) as usize]).collect();
+        for start in 0..hay.len() {
+            for end in start..hay.len() {
+                for b in [b'{', b'}', 0xff, 0, b'z'] {
+                    let h = &hay[start..end];
+                    assert_eq!(find_byte(h, b), h.iter().position(|&c| c == b), "{start}..{end} {b}");
+                }
+            }
         }
     }
 
