@@ -50,6 +50,9 @@ const READ_CHUNK: usize = 64 * 1024;
 
 /// Requests parsed ahead of running them (see [`Conn::warm`]).
 const WARM_BATCH: usize = 64;
+/// Keys of such a batch whose table entries are requested ahead (MGET, MSET
+/// and the like have several).
+const WARM_KEYS: usize = 256;
 
 /// Serves one accepted connection until it closes.
 pub async fn serve(core: Rc<Core>, stream: Socket) {
@@ -300,8 +303,8 @@ impl Conn {
         Ok((pending, argv))
     }
 
-    /// Requests the table entries of the first key of each pipelined request
-    /// that this core owns before any of them runs (`Shard::prefetch`). Each
+    /// Requests the table entries of the keys of the pipelined requests that
+    /// this core owns before any of them runs (`Shard::prefetch`). Each
     /// lookup misses the CPU caches a few times (slot table, hash group, key
     /// node); requested together, the misses of different keys overlap instead
     /// of each stalling its own command, and the commands find the lines cached.
@@ -309,13 +312,16 @@ impl Conn {
         let here = self.core.id;
         let core = self.core.clone();
         let ranges = &core.node.ranges;
-        let mut keys: [(slots::Slot, &[u8]); WARM_BATCH] = [(0, &[]); WARM_BATCH];
+        let mut keys: [(slots::Slot, &[u8]); WARM_KEYS] = [(0, &[]); WARM_KEYS];
         let mut n = 0;
-        for argv in batch {
+        'batch: for argv in batch {
             let Some(idx) = argv.first().and_then(|name| self.command_index(name)) else { continue };
-            if let Some(i) = commands::table()[idx].key_indexes(argv.len()).next() {
+            for i in commands::table()[idx].key_indexes(argv.len()) {
+                if n == WARM_KEYS {
+                    break 'batch;
+                }
                 let slot = slots::key_slot(&argv[i]);
-                if n < WARM_BATCH && ranges.owner_of(slot) == here {
+                if ranges.owner_of(slot) == here {
                     keys[n] = (slot, &argv[i]);
                     n += 1;
                 }
