@@ -622,7 +622,7 @@ fn info_section(out: &mut String, core: &Core, section: &str, stats: &[CoreStats
             let rss = crate::alloc::rss_bytes();
             write!(
                 out,
-                "# Memory\r\nused_memory:{used}\r\nused_memory_human:{}\r\nused_memory_dataset:{dataset}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nmaxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nmem_fragmentation_ratio:{:.2}\r\nrss_to_dataset_ratio:{:.2}\r\nmem_allocator:libc\r\n",
+                "# Memory\r\nused_memory:{used}\r\nused_memory_human:{}\r\nused_memory_dataset:{dataset}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nmaxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nmem_fragmentation_ratio:{:.2}\r\nrss_to_dataset_ratio:{:.2}\r\nmem_allocator:mimalloc\r\n",
                 human_bytes(used as u64),
                 human_bytes(rss),
                 cfg.maxmemory,

@@ -6,14 +6,15 @@
 use crate::types::{Hash, List, Set, ZSet};
 use bytes::Bytes;
 
-/// Bytes a heap allocation of `n` payload bytes really costs with glibc
-/// malloc: an 8-byte chunk header, 16-byte granularity, 32-byte minimum.
+/// Bytes a heap allocation of `n` payload bytes really costs with the
+/// server's allocator (mimalloc): no header, size classes in 8-byte steps up
+/// to 64 bytes, then four classes per power of two.
 pub fn alloc_size(n: usize) -> usize {
-    if n == 0 {
-        0
-    } else {
-        ((n + 8 + 15) & !15).max(32)
+    if n <= 64 {
+        return n.next_multiple_of(8);
     }
+    let log2 = usize::BITS - 1 - (n - 1).leading_zeros();
+    n.next_multiple_of(1 << (log2 - 2))
 }
 
 /// A stored value. Strings are binary-safe.
@@ -164,5 +165,18 @@ impl<'a> From<&ValueRef<'a>> for ValueRef<'a> {
 impl PartialEq<Value> for ValueRef<'_> {
     fn eq(&self, other: &Value) -> bool {
         *self == other.view()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::alloc_size;
+
+    #[test]
+    fn alloc_size_follows_the_size_classes() {
+        let cases = [(0, 0), (1, 8), (8, 8), (49, 56), (64, 64), (65, 80), (80, 80), (100, 112), (128, 128), (129, 160), (257, 320), (1000, 1024), (4097, 5120)];
+        for (n, want) in cases {
+            assert_eq!(alloc_size(n), want, "alloc_size({n})");
+        }
     }
 }
