@@ -179,6 +179,30 @@ impl LoadReport {
         }
     }
 
+    /// Adds another run of the same load to this one: windows, counts and
+    /// histograms add up, so throughput and percentiles cover both runs.
+    pub fn merge(&mut self, other: LoadReport) {
+        self.window += other.window;
+        self.completed += other.completed;
+        self.errors += other.errors;
+        if self.first_error.is_none() {
+            self.first_error = other.first_error;
+        }
+        self.unanswered += other.unanswered;
+        self.broken_connections += other.broken_connections;
+        self.delivered += other.delivered;
+        // Both histograms have the same bounds (`new_hist`), so adding cannot fail.
+        let _ = self.latency.add(&other.latency);
+        for (op, h) in other.per_op {
+            match self.per_op.iter_mut().find(|(o, _)| *o == op) {
+                Some((_, mine)) => {
+                    let _ = mine.add(&h);
+                }
+                None => self.per_op.push((op, h)),
+            }
+        }
+    }
+
     /// Why this run does not count as a measurement, if it does not.
     pub fn failure(&self) -> Option<String> {
         let samples = if self.pubsub {
@@ -868,6 +892,21 @@ mod tests {
         assert_eq!(r.latency.len(), r.completed);
         assert_eq!(r.per_op.len(), 2);
         assert!(r.failure().is_none());
+    }
+
+    #[test]
+    fn merged_runs_add_up() {
+        let addr = mock_server(b"+OK\r\n");
+        let a = run_load(&spec(addr)).unwrap();
+        let b = run_load(&spec(addr)).unwrap();
+        let (window, completed, samples) = (a.window + b.window, a.completed + b.completed, a.latency.len() + b.latency.len());
+        let per_op: u64 = a.per_op.iter().chain(&b.per_op).map(|(_, h)| h.len()).sum();
+        let mut m = a;
+        m.merge(b);
+        assert_eq!((m.window, m.completed, m.latency.len()), (window, completed, samples));
+        assert_eq!(m.per_op.len(), 2);
+        assert_eq!(m.per_op.iter().map(|(_, h)| h.len()).sum::<u64>(), per_op);
+        assert!((m.throughput() - completed as f64 / window.as_secs_f64()).abs() < 1e-6);
     }
 
     #[test]

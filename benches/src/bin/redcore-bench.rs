@@ -88,6 +88,12 @@ struct Args {
     /// Warm-up per run, seconds (default 1, quick 0.2).
     #[arg(long)]
     warmup: Option<f64>,
+    /// Rounds per redcore-load comparison row (default 3, quick 1): the
+    /// measurement window is split into this many parts, run on the two
+    /// servers in turn (the order alternating), and merged per server, so a
+    /// slow spell of a shared machine weighs on both alike.
+    #[arg(long)]
+    rounds: Option<u32>,
     /// Keys for the GET/SET/MGET workloads (default 100000, quick 10000).
     #[arg(long)]
     keyspace: Option<u64>,
@@ -111,6 +117,7 @@ struct Plan {
     quick: bool,
     warmup: Duration,
     duration: Duration,
+    rounds: u32,
     keyspace: u64,
     memory_keys: u64,
     /// Target length of one redis-benchmark test, seconds.
@@ -167,6 +174,7 @@ fn run(args: Args) -> Result<(), String> {
         quick,
         warmup: secs(args.warmup.unwrap_or(if quick { 0.2 } else { 1.0 })),
         duration: secs(args.duration.unwrap_or(if quick { 0.5 } else { 5.0 })),
+        rounds: args.rounds.unwrap_or(if quick { 1 } else { 3 }).max(1),
         keyspace: args
             .keyspace
             .unwrap_or(if quick { 10_000 } else { 100_000 }),
@@ -444,9 +452,10 @@ impl Bench {
         );
         let _ = writeln!(
             s,
-            "runs            warm-up {:.1} s + {:.1} s measured per server per row; keyspace {}; memory {} keys per type",
+            "runs            warm-up {:.1} s + {:.1} s measured per server per row, in {} alternating round(s) (redcore-load rows); keyspace {}; memory {} keys per type",
             p.warmup.as_secs_f64(),
             p.duration.as_secs_f64(),
+            p.rounds,
             p.keyspace,
             p.memory_keys
         );
@@ -496,26 +505,28 @@ impl Bench {
 
     /// Runs a case on one server: probe, then load; n/a with the reason on failure.
     fn measure(&self, server: &mut Server, case: &Case) -> (Outcome, Option<LoadReport>) {
-        let ops: Vec<Op> = case.workload.ops().collect();
-        if let Err(e) = probe(server, &ops) {
-            return (Outcome::Na(e), None);
-        }
-        let result = run_load(&self.spec(server, case));
-        if !server.alive() {
-            return (
-                Outcome::Na(format!(
-                    "server died: {}",
-                    redcore_benches::server::tail(&server.log, 300)
-                )),
-                None,
-            );
-        }
-        match result {
+        match self.load_part(server, case, 1, true) {
             Err(e) => (Outcome::Na(e), None),
-            Ok(r) => match r.failure() {
-                Some(why) => (Outcome::Na(why), None),
-                None => (Outcome::Ok(Measure::from_load(&r)), Some(r)),
-            },
+            Ok(r) => (Outcome::Ok(Measure::from_load(&r)), Some(r)),
+        }
+    }
+
+    /// One of `parts` equal parts of a case's warm-up and window on one
+    /// server (after a probe when `probe`); the reason when it does not count.
+    fn load_part(&self, server: &mut Server, case: &Case, parts: u32, probe_first: bool) -> Result<LoadReport, String> {
+        if probe_first {
+            let ops: Vec<Op> = case.workload.ops().collect();
+            probe(server, &ops)?;
+        }
+        let spec = LoadSpec { warmup: self.plan.warmup / parts, duration: self.plan.duration / parts, ..self.spec(server, case) };
+        let result = run_load(&spec);
+        if !server.alive() {
+            return Err(format!("server died: {}", redcore_benches::server::tail(&server.log, 300)));
+        }
+        let r = result?;
+        match r.failure() {
+            Some(why) => Err(why),
+            None => Ok(r),
         }
     }
 
@@ -559,8 +570,29 @@ impl Bench {
         if !self.wanted(&row.label()) {
             return;
         }
-        for server in servers.iter_mut() {
-            let (outcome, report) = self.measure(server, case);
+        // The window is split into rounds that alternate between the servers
+        // (Redis first, then redcore first, ...), merged per server.
+        let rounds = self.plan.rounds;
+        let mut runs: [Option<Result<LoadReport, String>>; 2] = [None, None];
+        for round in 0..rounds {
+            let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+            for i in order {
+                let run = match runs[i].take() {
+                    None => self.load_part(&mut servers[i], case, rounds, true),
+                    Some(Ok(mut acc)) => self.load_part(&mut servers[i], case, rounds, false).map(|r| {
+                        acc.merge(r);
+                        acc
+                    }),
+                    Some(Err(e)) => Err(e),
+                };
+                runs[i] = Some(run);
+            }
+        }
+        for (server, run) in servers.iter().zip(runs) {
+            let (outcome, report) = match run.unwrap_or_else(|| Err("not run".into())) {
+                Err(e) => (Outcome::Na(e), None),
+                Ok(r) => (Outcome::Ok(Measure::from_load(&r)), Some(r)),
+            };
             self.progress(&format!(
                 "{} on {}: {}",
                 row.label(),
