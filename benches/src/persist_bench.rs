@@ -20,16 +20,15 @@
 //! (`auto-aof-rewrite-percentage 0`), so nothing but the measured BGSAVE
 //! snapshots and nothing rewrites the log in the middle of a write row.
 //!
-//! The servers are started here rather than with [`crate::server::Server`]
-//! because they need persistence flags; they follow the same rules: free
+//! The servers are [`crate::server::Server`]s like the other sections' (free
 //! loopback port, `taskset -c <server CPUs>`, `PR_SET_PDEATHSIG`, a PID file
-//! in the caller's PID directory, TERM then KILL when dropped, and their
-//! data directory is deleted afterwards.
+//! in the caller's PID directory, TERM then KILL when dropped), with the
+//! persistence flags added and a fresh data directory, deleted afterwards.
 
 use std::io::{Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -38,7 +37,7 @@ use hdrhistogram::Histogram;
 
 use crate::client::{bulk_load, error_of, reply_text, Client};
 use crate::report::{fmt_ops, fmt_us, table, write_csv, Measure, Outcome};
-use crate::server::{free_port, spawn_server, tail, Kind};
+use crate::server::{Kind, Server, ServerConfig};
 use crate::workload::{encode_command, key_name, Encoder, Rng, Workload};
 use crate::{format_cpu_list, run_load, LoadSpec};
 
@@ -83,156 +82,38 @@ impl LogMode {
     }
 }
 
-/// A server started with persistence flags; stopped (TERM, then KILL) and
-/// its data directory removed on drop.
-pub struct PServer {
-    pub kind: Kind,
-    pub port: u16,
-    pub pid: u32,
-    pub log: PathBuf,
-    /// The data directory (`--dir`), fresh for this server.
-    pub dir: PathBuf,
-    child: Child,
-    pid_file: Option<PathBuf>,
-}
-
-impl PServer {
-    /// Starts a server with `mode` on a free port (three tries) and waits
-    /// until it answers PING (redcore answers -LOADING until it has loaded).
-    pub fn start(ctx: &Ctx, kind: Kind, mode: LogMode, tag: &str) -> Result<PServer, String> {
-        let mut last = String::new();
-        for _ in 0..3 {
-            let port = free_port().map_err(|e| format!("no free port: {e}"))?;
-            match PServer::start_on(ctx, kind, mode, tag, port) {
-                Ok(s) => return Ok(s),
-                Err(e) => last = e,
-            }
+/// Starts a server with `mode` on a free port, with a fresh data directory
+/// that is removed when it stops, and waits until it answers PING (redcore
+/// answers -LOADING until it has loaded, hence the longer wait).
+fn start_server(ctx: &Ctx, kind: Kind, mode: LogMode, tag: &str) -> Result<Server, String> {
+    let on = mode != LogMode::Off;
+    let fsync = if on { mode.name() } else { "everysec" };
+    let mut args: Vec<String> = Vec::new();
+    let mut push = |a: &[&str]| args.extend(a.iter().map(|s| s.to_string()));
+    push(&["--appendonly", if on { "yes" } else { "no" }, "--appendfsync", fsync]);
+    let bin = match kind {
+        Kind::Redis => {
+            push(&["--auto-aof-rewrite-percentage", "0"]);
+            ctx.redis_bin.clone()
         }
-        Err(last)
-    }
-
-    fn start_on(
-        ctx: &Ctx,
-        kind: Kind,
-        mode: LogMode,
-        tag: &str,
-        port: u16,
-    ) -> Result<PServer, String> {
-        let name = format!("persist-{}-{tag}-{port}", kind.name());
-        let dir = ctx.work_dir.join(&name);
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        let log = ctx.work_dir.join(format!("{name}.log"));
-        let on = mode != LogMode::Off;
-        let fsync = if on { mode.name() } else { "everysec" };
-        let mut args: Vec<String> = Vec::new();
-        let mut push = |a: &[&str]| args.extend(a.iter().map(|s| s.to_string()));
-        match kind {
-            Kind::Redis => {
-                push(&["--port", &port.to_string(), "--bind", "127.0.0.1"]);
-                push(&["--save", "", "--appendonly", if on { "yes" } else { "no" }]);
-                push(&["--appendfsync", fsync, "--auto-aof-rewrite-percentage", "0"]);
-                push(&["--protected-mode", "no", "--daemonize", "no"]);
-                push(&["--io-threads", "1", "--logfile", ""]);
-                push(&["--dir", &dir.display().to_string()]);
-            }
-            Kind::Redcore => {
-                // No CLI flag for these: a config file next to the data dir.
-                let conf = ctx.work_dir.join(format!("{name}.toml"));
-                std::fs::write(
-                    &conf,
-                    "save = \"\"\nauto-aof-rewrite-percentage = 0\nlog-level = \"warn\"\n",
-                )
+        Kind::Redcore => {
+            // No CLI flag for these: a config file next to the data dir.
+            let conf = ctx.work_dir.join(format!("persist-redcore-{tag}-{}.toml", std::process::id()));
+            std::fs::create_dir_all(&ctx.work_dir).map_err(|e| format!("{}: {e}", ctx.work_dir.display()))?;
+            std::fs::write(&conf, "save = \"\"\nauto-aof-rewrite-percentage = 0\nlog-level = \"warn\"\n")
                 .map_err(|e| format!("{}: {e}", conf.display()))?;
-                push(&["--config", &conf.display().to_string()]);
-                push(&["--port", &port.to_string(), "--bind", "127.0.0.1"]);
-                push(&["--cores", "1", "--dir", &dir.display().to_string()]);
-                push(&["--appendonly", if on { "yes" } else { "no" }]);
-                push(&["--appendfsync", fsync, "--log-level", "warn"]);
-            }
+            push(&["--config", &conf.display().to_string()]);
+            ctx.redcore_bin.clone()
         }
-        let bin = match kind {
-            Kind::Redis => &ctx.redis_bin,
-            Kind::Redcore => &ctx.redcore_bin,
-        };
-        let (child, pid, pid_file) = spawn_server(bin, &args, &ctx.server_cpus, &log, ctx.pid_dir.as_deref(), kind)?;
-        let mut server = PServer {
-            kind,
-            port,
-            pid,
-            log,
-            dir,
-            child,
-            pid_file,
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if !server.alive() {
-                return Err(format!(
-                    "{} exited at start: {}",
-                    kind.name(),
-                    tail(&server.log, 600)
-                ));
-            }
-            match Client::wait_ready(server.addr(), Instant::now() + Duration::from_millis(200)) {
-                Ok(_) => return Ok(server),
-                Err(e) if Instant::now() >= deadline => {
-                    return Err(format!("{} not ready on port {port}: {e}", kind.name()))
-                }
-                Err(_) => {}
-            }
-        }
-    }
-
-    pub fn addr(&self) -> SocketAddr {
-        SocketAddr::from((Ipv4Addr::LOCALHOST, self.port))
-    }
-
-    pub fn client(&self) -> Result<Client, String> {
-        Client::connect(self.addr(), Duration::from_secs(30))
-            .map_err(|e| format!("{}: {e}", self.kind.name()))
-    }
-
-    pub fn alive(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
-    }
-
-    /// SIGTERM, then SIGKILL after 5 s; removes the PID file and the data directory.
-    pub fn stop(&mut self) {
-        if self.alive() {
-            // SAFETY: plain kill(2) on our own child's PID, not yet reaped.
-            unsafe {
-                libc::kill(self.pid as libc::pid_t, libc::SIGTERM);
-            }
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while Instant::now() < deadline && self.alive() {
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            if self.alive() {
-                let _ = self.child.kill();
-            }
-        }
-        let _ = self.child.wait();
-        if let Some(f) = self.pid_file.take() {
-            let _ = std::fs::remove_file(f);
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-
-    /// Why the server is unusable now, if it died.
-    fn died(&mut self) -> Option<String> {
-        if self.alive() {
-            None
-        } else {
-            Some(format!("server died: {}", tail(&self.log, 300)))
-        }
-    }
-}
-
-impl Drop for PServer {
-    fn drop(&mut self) {
-        self.stop();
-    }
+    };
+    let cfg = ServerConfig {
+        extra_args: args,
+        tag: format!("persist-{tag}"),
+        fresh_dir: true,
+        ready_timeout: Duration::from_secs(30),
+        ..ServerConfig::new(kind, bin, &ctx.server_cpus, 1, ctx.work_dir.clone(), ctx.pid_dir.clone())
+    };
+    Server::start(&cfg)
 }
 
 /// Bytes of all files under `dir`.
@@ -306,7 +187,7 @@ fn commands_processed(c: &mut Client) -> Option<u64> {
 }
 
 /// Runs the SET load on one server.
-fn write_row(ctx: &Ctx, server: &mut PServer, mode: LogMode, pipeline: usize) -> WriteCell {
+fn write_row(ctx: &Ctx, server: &mut Server, mode: LogMode, pipeline: usize) -> WriteCell {
     if let Some(why) = server.died() {
         return na(why);
     }
@@ -407,9 +288,9 @@ fn writes(ctx: &Ctx, say: &mut dyn FnMut(&str)) -> Result<(), String> {
     // (mode, pipeline) -> [redis, redcore]
     let mut results: Vec<(LogMode, usize, [WriteCell; 2])> = Vec::new();
     for mode in modes {
-        let mut servers: Vec<Result<PServer, String>> = [Kind::Redis, Kind::Redcore]
+        let mut servers: Vec<Result<Server, String>> = [Kind::Redis, Kind::Redcore]
             .iter()
-            .map(|&k| PServer::start(ctx, k, mode, mode.name()))
+            .map(|&k| start_server(ctx, k, mode, mode.name()))
             .collect();
         for pipeline in pipelines {
             let mut cells = Vec::new();
@@ -734,7 +615,7 @@ fn probe_loop(
 }
 
 /// FLUSHALL, then SET key:0..n to 32 B values (pipelined).
-fn load_keys(server: &PServer, n: u64) -> Result<(), String> {
+fn load_keys(server: &Server, n: u64) -> Result<(), String> {
     let mut c = server.client()?;
     c.cmd(&["FLUSHALL"]).map_err(|e| e.to_string())?;
     let value = Encoder::new(32, 1).value;
@@ -760,7 +641,7 @@ fn load_keys(server: &PServer, n: u64) -> Result<(), String> {
 /// One BGSAVE under the probe.
 fn snapshot_once(
     ctx: &Ctx,
-    server: &mut PServer,
+    server: &mut Server,
     probe: Probe,
     baseline: Duration,
     limit: Duration,
@@ -899,7 +780,7 @@ fn snapshots(ctx: &Ctx, say: &mut dyn FnMut(&str)) -> Result<(), String> {
         .map(|_| [Err("not run".into()), Err("not run".into())])
         .collect();
     for (si, kind) in [Kind::Redis, Kind::Redcore].into_iter().enumerate() {
-        let mut server = match PServer::start(ctx, kind, LogMode::Off, "snap") {
+        let mut server = match start_server(ctx, kind, LogMode::Off, "snap") {
             Ok(s) => s,
             Err(e) => {
                 for r in results.iter_mut() {

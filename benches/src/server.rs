@@ -44,6 +44,36 @@ pub struct ServerConfig {
     pub work_dir: PathBuf,
     /// Where PID files go (for the shell trap).
     pub pid_dir: Option<PathBuf>,
+    /// More command-line arguments, after the usual ones (Redis lets a later
+    /// option override an earlier one; redcore refuses a repeated flag, so
+    /// for redcore they must be flags the usual ones lack).
+    pub extra_args: Vec<String>,
+    /// Names the data directory and log (`<kind>-<tag>-<port>`); empty for none.
+    pub tag: String,
+    /// A fresh data directory, removed again when the server stops (otherwise
+    /// it is left for the caller's work directory clean-up).
+    pub fresh_dir: bool,
+    /// How long to wait for the first PING answer (redcore answers -LOADING
+    /// while it loads its data).
+    pub ready_timeout: Duration,
+}
+
+impl ServerConfig {
+    /// A server with the usual settings: no persistence, `cores` redcore cores.
+    pub fn new(kind: Kind, bin: PathBuf, cpus: &[usize], cores: usize, work_dir: PathBuf, pid_dir: Option<PathBuf>) -> ServerConfig {
+        ServerConfig {
+            kind,
+            bin,
+            cpus: cpus.to_vec(),
+            cores,
+            work_dir,
+            pid_dir,
+            extra_args: Vec::new(),
+            tag: String::new(),
+            fresh_dir: false,
+            ready_timeout: Duration::from_secs(15),
+        }
+    }
 }
 
 /// A running server; killed on drop.
@@ -52,6 +82,10 @@ pub struct Server {
     pub port: u16,
     pub pid: u32,
     pub log: PathBuf,
+    /// The data directory (`--dir`).
+    pub dir: PathBuf,
+    /// Whether `stop` removes `dir`.
+    remove_dir: bool,
     child: Child,
     pid_file: Option<PathBuf>,
 }
@@ -127,10 +161,17 @@ impl Server {
 
     fn start_on(cfg: &ServerConfig, port: u16) -> Result<Server, String> {
         std::fs::create_dir_all(&cfg.work_dir).map_err(|e| e.to_string())?;
-        let data_dir = cfg.work_dir.join(format!("{}-{port}", cfg.kind.name()));
-        std::fs::create_dir_all(&data_dir).map_err(|e| e.to_string())?;
-        let log = cfg.work_dir.join(format!("{}-{port}.log", cfg.kind.name()));
-        let args: Vec<String> = match cfg.kind {
+        let name = match cfg.tag.as_str() {
+            "" => format!("{}-{port}", cfg.kind.name()),
+            tag => format!("{}-{tag}-{port}", cfg.kind.name()),
+        };
+        let data_dir = cfg.work_dir.join(&name);
+        if cfg.fresh_dir {
+            let _ = std::fs::remove_dir_all(&data_dir);
+        }
+        std::fs::create_dir_all(&data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
+        let log = cfg.work_dir.join(format!("{name}.log"));
+        let mut args: Vec<String> = match cfg.kind {
             Kind::Redis => vec![
                 "--port".into(),
                 port.to_string(),
@@ -164,16 +205,19 @@ impl Server {
                 "warn".into(),
             ],
         };
+        args.extend(cfg.extra_args.iter().cloned());
         let (child, pid, pid_file) = spawn_server(&cfg.bin, &args, &cfg.cpus, &log, cfg.pid_dir.as_deref(), cfg.kind)?;
         let mut server = Server {
             kind: cfg.kind,
             port,
             pid,
             log,
+            dir: data_dir,
+            remove_dir: cfg.fresh_dir,
             child,
             pid_file,
         };
-        let deadline = Instant::now() + Duration::from_secs(15);
+        let deadline = Instant::now() + cfg.ready_timeout;
         loop {
             if let Ok(Some(status)) = server.child.try_wait() {
                 return Err(format!(
@@ -212,27 +256,38 @@ impl Server {
         matches!(self.child.try_wait(), Ok(None))
     }
 
-    /// SIGTERM, then SIGKILL after 3 s.
+    /// Why the server is unusable now, if it died.
+    pub fn died(&mut self) -> Option<String> {
+        if self.alive() {
+            None
+        } else {
+            Some(format!("server died: {}", tail(&self.log, 300)))
+        }
+    }
+
+    /// SIGTERM, then SIGKILL after 5 s; removes the PID file, and the data
+    /// directory when it was made fresh for this server.
     pub fn stop(&mut self) {
         if self.alive() {
             // SAFETY: plain kill(2) on our own child's PID, not yet reaped.
             unsafe {
                 libc::kill(self.pid as libc::pid_t, libc::SIGTERM);
             }
-            let deadline = Instant::now() + Duration::from_secs(3);
-            while Instant::now() < deadline {
-                if !self.alive() {
-                    break;
-                }
+            // A server with a log may need a moment to close it.
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline && self.alive() {
                 std::thread::sleep(Duration::from_millis(20));
             }
             if self.alive() {
                 let _ = self.child.kill();
             }
-            let _ = self.child.wait();
         }
+        let _ = self.child.wait();
         if let Some(f) = self.pid_file.take() {
             let _ = std::fs::remove_file(f);
+        }
+        if self.remove_dir {
+            let _ = std::fs::remove_dir_all(&self.dir);
         }
     }
 }

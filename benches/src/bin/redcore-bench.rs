@@ -472,17 +472,11 @@ impl Bench {
     }
 
     fn config(&self, kind: Kind, cpus: &[usize], cores: usize) -> ServerConfig {
-        ServerConfig {
-            kind,
-            bin: match kind {
-                Kind::Redis => self.args.redis_server.clone(),
-                Kind::Redcore => self.redcore_bin(),
-            },
-            cpus: cpus.to_vec(),
-            cores,
-            work_dir: self.work.clone(),
-            pid_dir: self.args.pid_dir.clone(),
-        }
+        let bin = match kind {
+            Kind::Redis => self.args.redis_server.clone(),
+            Kind::Redcore => self.redcore_bin(),
+        };
+        ServerConfig::new(kind, bin, cpus, cores, self.work.clone(), self.args.pid_dir.clone())
     }
 
     fn start(&self, kind: Kind, cpus: &[usize], cores: usize) -> Result<Server, String> {
