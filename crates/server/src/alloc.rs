@@ -1,8 +1,8 @@
-//! A counting global allocator over mimalloc: INFO's `used_memory` is the sum, over cores,
-//! of the bytes each core's thread has allocated and not freed. Counters are
-//! per thread (no shared cache line on the allocation path); memory freed on
-//! another thread than the one that allocated it simply moves between the
-//! counters, and the sum stays right.
+//! A counting global allocator over mimalloc: INFO's `used_memory` is the
+//! sum, over cores, of the bytes each core's thread has allocated and not
+//! freed. Counters are per thread (no shared cache line on the allocation
+//! path); memory freed on another thread than the one that allocated it
+//! simply moves between the counters, and the sum stays right.
 //!
 //! Why mimalloc rather than the C library's malloc: a pipelined batch parses
 //! and answers dozens of requests before it frees anything, which overflows

@@ -17,7 +17,7 @@ const LFU_LOG_FACTOR: f64 = 10.0;
 const LFU_DECAY_MINUTES: u64 = 1;
 
 thread_local! {
-    /// State of the generator behind [`coin`]; any odd start will do.
+    /// State of the generator behind [`coin`]; any non-zero start will do.
     static COIN: std::cell::Cell<u64> = const { std::cell::Cell::new(0x9E37_79B9_7F4A_7C15) };
 }
 
