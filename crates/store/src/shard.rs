@@ -271,26 +271,34 @@ impl Shard {
     /// accounting right and deletes the key if it leaves an empty container.
     /// The expiry time changes only through [`Shard::set_expiry`].
     pub fn value_mut<'a>(&'a mut self, key: &'a [u8]) -> Option<ValueMut<'a>> {
-        if !self.expire_if_due(key) {
-            return None;
-        }
-        Some(self.guard(key))
+        let h = self.live_handle(key)?;
+        Some(self.guard_node(key, h))
     }
 
     /// Write access to the value of `key`, creating it with `make` when the
     /// key does not exist. The caller checks the type.
     pub fn value_mut_or_insert<'a>(&'a mut self, key: &'a [u8], make: impl FnOnce() -> Value) -> ValueMut<'a> {
-        if !self.contains(key) {
-            self.insert(key, make(), None);
+        match self.live_handle(key) {
+            Some(h) => self.guard_node(key, h),
+            None => {
+                self.insert(key, make(), None);
+                self.guard(key)
+            }
         }
-        self.guard(key)
     }
 
     /// A guard over the value of `key`, which exists.
     fn guard<'a>(&'a mut self, key: &'a [u8]) -> ValueMut<'a> {
+        let h = self.node(key).expect("guarded key exists").handle();
+        self.guard_node(key, h)
+    }
+
+    /// A guard over the value of `key`, whose node `h` the caller has just
+    /// looked up (the write bookkeeping copies it but moves nothing, so the
+    /// handle stays good).
+    fn guard_node<'a>(&'a mut self, key: &'a [u8], h: Handle) -> ValueMut<'a> {
         self.before_write(key);
         let now = self.now;
-        let h = self.node(key).expect("guarded key exists").handle();
         // SAFETY: the guard borrows the shard mutably for its whole life, so
         // the node stays put and nothing else reaches it.
         let target = unsafe {
