@@ -1,19 +1,41 @@
 //! List values.
 //!
-//! A `VecDeque` of binary-safe elements: O(1) push and pop at both ends, O(1)
-//! indexing, O(n) for the operations that shift elements (LINSERT, LREM,
-//! LTRIM's front part). A running byte count makes `mem_bytes` O(1); every
-//! method that adds, removes or replaces an element keeps it exact.
+//! A chunked deque (a simple quicklist): the elements live in a `VecDeque` of
+//! chunks, each a `VecDeque<Bytes>` of at most `C` elements (default
+//! [`CHUNK`]). Growing a huge list therefore never copies more than one chunk
+//! or the (n / C)-entry chunk index at once, where a single flat `VecDeque`
+//! would copy every element handle on each capacity doubling and stall the
+//! core for a long list.
+//!
+//! Cost: O(1) push and pop at both ends; indexing walks chunk lengths from
+//! the nearer end, O(n / C) (and O(1) for the first and last chunk); O(n) for
+//! the operations that shift or scan elements (LINSERT's search, LREM, LPOS).
+//! LTRIM drops whole chunks from the ends and trims at most one chunk per
+//! end. A running byte count makes `mem_bytes` O(1); every method that adds,
+//! removes or replaces an element keeps it exact.
+//!
+//! Layout invariants: no chunk is empty (an empty list has no chunks), no
+//! chunk holds or has capacity for more than `C` elements, and the cached
+//! `len` is the sum of the chunk lengths.
 
 use crate::value::alloc_size;
 use bytes::Bytes;
-use std::collections::VecDeque;
+use std::collections::{vec_deque, VecDeque};
+use std::fmt;
 
-/// A list of binary-safe elements with O(1) push/pop at both ends.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct List {
-    items: VecDeque<Bytes>,
-    /// Sum of [`elem_cost`] over `items`.
+/// Elements per chunk of a [`List`].
+pub const CHUNK: usize = 128;
+
+/// A list of binary-safe elements with O(1) push/pop at both ends. `C` is the
+/// chunk size (tests use small ones to exercise chunk boundaries); it must be
+/// at least 2.
+#[derive(Clone, Default)]
+pub struct List<const C: usize = CHUNK> {
+    /// Never holds an empty chunk; each chunk holds at most `C` elements.
+    chunks: VecDeque<VecDeque<Bytes>>,
+    /// Number of elements (sum of the chunk lengths).
+    len: usize,
+    /// Sum of [`elem_cost`] over the elements.
     bytes: usize,
 }
 
@@ -34,13 +56,35 @@ impl List {
     pub fn new() -> List {
         List::default()
     }
+}
+
+impl<const C: usize> PartialEq for List<C> {
+    /// Element-wise: the chunk layout does not matter.
+    fn eq(&self, other: &Self) -> bool {
+        self.len == other.len && self.iter().eq(other.iter())
+    }
+}
+
+impl<const C: usize> fmt::Debug for List<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("List")
+            .field("len", &self.len)
+            .field("bytes", &self.bytes)
+            .field("chunks", &self.chunks.len())
+            .field("items", &self.iter().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl<const C: usize> List<C> {
+    const CHUNK_OK: () = assert!(C >= 2, "List chunk size must be at least 2");
 
     pub fn len(&self) -> usize {
-        self.items.len()
+        self.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
+        self.len == 0
     }
 
     pub fn mem_bytes(&self) -> usize {
@@ -52,14 +96,63 @@ impl List {
         "quicklist"
     }
 
+    /// Makes room for one more element in `chunk` (which holds fewer than
+    /// `C`), growing its capacity geometrically but never past `C`.
+    fn make_room(chunk: &mut VecDeque<Bytes>) {
+        debug_assert!(chunk.len() < C);
+        if chunk.len() == chunk.capacity() {
+            let want = (chunk.len() * 2).max(4).min(C);
+            chunk.reserve_exact(want - chunk.len());
+        }
+    }
+
+    /// A new, empty chunk. The first chunk of a list starts small (most lists
+    /// are short); once a list spans chunks, new ones get their full size at
+    /// once.
+    fn fresh_chunk(&self) -> VecDeque<Bytes> {
+        #[allow(clippy::let_unit_value)]
+        let () = Self::CHUNK_OK;
+        if self.chunks.is_empty() {
+            VecDeque::new()
+        } else {
+            VecDeque::with_capacity(C)
+        }
+    }
+
+    /// The chunk at `end`, after making sure it can take one more element
+    /// (adding a fresh chunk there when the end chunk is full or missing).
+    fn end_chunk_with_room(&mut self, end: End) -> &mut VecDeque<Bytes> {
+        let full = match end {
+            End::Front => self.chunks.front(),
+            End::Back => self.chunks.back(),
+        }
+        .is_none_or(|c| c.len() >= C);
+        if full {
+            let c = self.fresh_chunk();
+            match end {
+                End::Front => self.chunks.push_front(c),
+                End::Back => self.chunks.push_back(c),
+            }
+        }
+        let c = match end {
+            End::Front => self.chunks.front_mut(),
+            End::Back => self.chunks.back_mut(),
+        }
+        .expect("an end chunk exists");
+        Self::make_room(c);
+        c
+    }
+
     pub fn push_front(&mut self, v: Bytes) {
         self.bytes += elem_cost(&v);
-        self.items.push_front(v);
+        self.len += 1;
+        self.end_chunk_with_room(End::Front).push_front(v);
     }
 
     pub fn push_back(&mut self, v: Bytes) {
         self.bytes += elem_cost(&v);
-        self.items.push_back(v);
+        self.len += 1;
+        self.end_chunk_with_room(End::Back).push_back(v);
     }
 
     /// Pushes at `end`.
@@ -71,13 +164,23 @@ impl List {
     }
 
     pub fn pop_front(&mut self) -> Option<Bytes> {
-        let v = self.items.pop_front()?;
+        let c = self.chunks.front_mut()?;
+        let v = c.pop_front().expect("chunks are never empty");
+        if c.is_empty() {
+            self.chunks.pop_front();
+        }
+        self.len -= 1;
         self.bytes -= elem_cost(&v);
         Some(v)
     }
 
     pub fn pop_back(&mut self) -> Option<Bytes> {
-        let v = self.items.pop_back()?;
+        let c = self.chunks.back_mut()?;
+        let v = c.pop_back().expect("chunks are never empty");
+        if c.is_empty() {
+            self.chunks.pop_back();
+        }
+        self.len -= 1;
         self.bytes -= elem_cost(&v);
         Some(v)
     }
@@ -103,30 +206,95 @@ impl List {
         out
     }
 
+    /// The chunk holding element `i` (`i < len`) and `i`'s offset in it,
+    /// found by walking chunk lengths from the nearer end.
+    fn locate(&self, i: usize) -> (usize, usize) {
+        debug_assert!(i < self.len);
+        if i < self.len / 2 {
+            let mut rest = i;
+            for (ci, c) in self.chunks.iter().enumerate() {
+                if rest < c.len() {
+                    return (ci, rest);
+                }
+                rest -= c.len();
+            }
+        } else {
+            // Distance from the last element.
+            let mut rest = self.len - 1 - i;
+            for (ci, c) in self.chunks.iter().enumerate().rev() {
+                if rest < c.len() {
+                    return (ci, c.len() - 1 - rest);
+                }
+                rest -= c.len();
+            }
+        }
+        unreachable!("index {i} below the list length {} but not in any chunk", self.len)
+    }
+
     pub fn get(&self, i: usize) -> Option<&Bytes> {
-        self.items.get(i)
+        if i >= self.len {
+            return None;
+        }
+        let (ci, o) = self.locate(i);
+        self.chunks[ci].get(o)
     }
 
     /// Replaces the element at `i`, returning the old one; `None` (and no
     /// change) when `i` is out of range.
     pub fn set(&mut self, i: usize, v: Bytes) -> Option<Bytes> {
-        let slot = self.items.get_mut(i)?;
-        let old = std::mem::replace(slot, v);
-        self.bytes = self.bytes - elem_cost(&old) + elem_cost(&self.items[i]);
+        if i >= self.len {
+            return None;
+        }
+        let (ci, o) = self.locate(i);
+        let new_cost = elem_cost(&v);
+        let old = std::mem::replace(&mut self.chunks[ci][o], v);
+        self.bytes = self.bytes - elem_cost(&old) + new_cost;
         Some(old)
     }
 
     /// Inserts `v` so that it ends up at index `i` (`i <= len`; a larger `i`
     /// appends).
     pub fn insert(&mut self, i: usize, v: Bytes) {
+        let i = i.min(self.len);
+        if i == 0 {
+            return self.push_front(v);
+        }
+        if i == self.len {
+            return self.push_back(v);
+        }
+        // `v` goes before the element now at `i`, at offset `o` of chunk `ci`.
+        let (ci, o) = self.locate(i);
         self.bytes += elem_cost(&v);
-        let i = i.min(self.items.len());
-        self.items.insert(i, v);
+        self.len += 1;
+        if o == 0 && self.chunks[ci - 1].len() < C {
+            // Between two chunks (ci > 0 since i > 0): append to the previous
+            // one when it has room.
+            let prev = &mut self.chunks[ci - 1];
+            Self::make_room(prev);
+            prev.push_back(v);
+        } else if self.chunks[ci].len() < C {
+            let c = &mut self.chunks[ci];
+            Self::make_room(c);
+            c.insert(o, v);
+        } else {
+            // Full chunk: split it in two halves and insert into one of them.
+            let mid = C / 2;
+            let c = &mut self.chunks[ci];
+            let mut tail = VecDeque::with_capacity(C);
+            tail.extend(c.drain(mid..));
+            if o <= mid {
+                Self::make_room(c);
+                c.insert(o, v);
+            } else {
+                tail.insert(o - mid, v);
+            }
+            self.chunks.insert(ci + 1, tail);
+        }
     }
 
     /// Index of the first element equal to `elem`.
     pub fn position(&self, elem: &[u8]) -> Option<usize> {
-        self.items.iter().position(|e| e.as_ref() == elem)
+        self.iter().position(|e| e.as_ref() == elem)
     }
 
     /// Removes up to `limit` elements equal to `elem` (all of them when
@@ -135,18 +303,25 @@ impl List {
     pub fn remove_matching(&mut self, elem: &[u8], limit: Option<usize>, from: End) -> usize {
         // The matches to remove are those on `from`'s side of a cut-off index:
         // find the index of the limit-th match, then drop in one O(n) pass.
-        let len = self.items.len();
+        let len = self.len;
         let (lo, hi) = match limit {
             None => (0, len),
             Some(0) => return 0,
             Some(limit) => {
-                let matches = self.items.iter().enumerate().filter(|(_, e)| e.as_ref() == elem).map(|(i, _)| i);
                 let cut = match from {
-                    End::Front => matches.take(limit).last(),
-                    End::Back => {
-                        let all: Vec<usize> = matches.collect();
-                        all.len().checked_sub(limit).and_then(|k| all.get(k).copied()).or_else(|| all.first().copied())
+                    End::Front => {
+                        self.iter().enumerate().filter(|(_, e)| e.as_ref() == elem).map(|(i, _)| i).take(limit).last()
                     }
+                    // The limit-th match from the back, or the first match
+                    // when there are fewer.
+                    End::Back => self
+                        .iter()
+                        .enumerate()
+                        .rev()
+                        .filter(|(_, e)| e.as_ref() == elem)
+                        .map(|(i, _)| i)
+                        .take(limit)
+                        .last(),
                 };
                 match (cut, from) {
                     (None, _) => return 0,
@@ -157,54 +332,210 @@ impl List {
         };
         let mut removed = 0;
         let mut freed = 0;
-        let mut i = 0;
-        self.items.retain(|e| {
-            let drop = i >= lo && i < hi && e.as_ref() == elem;
-            i += 1;
-            if drop {
-                removed += 1;
-                freed += elem_cost(e);
+        let mut start = 0; // index of the current chunk's first element
+        for c in self.chunks.iter_mut() {
+            if start >= hi {
+                break;
             }
-            !drop
-        });
-        self.bytes -= freed;
+            let n = c.len();
+            if start + n > lo {
+                let mut i = start;
+                c.retain(|e| {
+                    let drop = i >= lo && i < hi && e.as_ref() == elem;
+                    i += 1;
+                    if drop {
+                        removed += 1;
+                        freed += elem_cost(e);
+                    }
+                    !drop
+                });
+            }
+            start += n;
+        }
+        if removed > 0 {
+            self.len -= removed;
+            self.bytes -= freed;
+            self.compact();
+        }
         removed
+    }
+
+    /// Drops empty chunks and merges each chunk into its predecessor when
+    /// both fit in one, so that sparse chunks do not pile up. O(n).
+    fn compact(&mut self) {
+        let old = std::mem::take(&mut self.chunks);
+        let mut out: VecDeque<VecDeque<Bytes>> = VecDeque::with_capacity(old.len());
+        for mut c in old {
+            if c.is_empty() {
+                continue;
+            }
+            if let Some(prev) = out.back_mut().filter(|p| p.len() + c.len() <= C) {
+                if prev.capacity() < prev.len() + c.len() {
+                    // Exactly to `C`, so that `append`'s own reservation has
+                    // nothing to grow.
+                    prev.reserve_exact(C - prev.len());
+                }
+                prev.append(&mut c);
+            } else {
+                out.push_back(c);
+            }
+        }
+        self.chunks = out;
     }
 
     /// Keeps only the elements `start..=end` (already clamped by the caller);
     /// `None` empties the list.
     pub fn retain_range(&mut self, keep: Option<(usize, usize)>) {
-        let len = self.items.len();
+        let len = self.len;
         let (start, end) = match keep {
             Some((s, e)) if s <= e && s < len => (s, e.min(len - 1)),
-            _ => (len, len),
+            _ => {
+                self.chunks.clear();
+                self.len = 0;
+                self.bytes = 0;
+                return;
+            }
         };
         let mut freed = 0;
-        for e in self.items.range(end.saturating_add(1).min(len)..) {
-            freed += elem_cost(e);
+        // Whole chunks go from each end, then part of at most one chunk.
+        let mut drop_back = len - 1 - end;
+        while drop_back > 0 {
+            let c = self.chunks.back_mut().expect("dropping fewer than len elements");
+            if c.len() <= drop_back {
+                drop_back -= c.len();
+                freed += c.iter().map(elem_cost).sum::<usize>();
+                self.chunks.pop_back();
+            } else {
+                let keep_n = c.len() - drop_back;
+                freed += c.drain(keep_n..).map(|e| elem_cost(&e)).sum::<usize>();
+                drop_back = 0;
+            }
         }
-        self.items.truncate(end.saturating_add(1).min(len));
-        for e in self.items.drain(..start.min(self.items.len())) {
-            freed += elem_cost(&e);
+        let mut drop_front = start;
+        while drop_front > 0 {
+            let c = self.chunks.front_mut().expect("dropping fewer than len elements");
+            if c.len() <= drop_front {
+                drop_front -= c.len();
+                freed += c.iter().map(elem_cost).sum::<usize>();
+                self.chunks.pop_front();
+            } else {
+                freed += c.drain(..drop_front).map(|e| elem_cost(&e)).sum::<usize>();
+                drop_front = 0;
+            }
         }
+        self.len = end - start + 1;
         self.bytes -= freed;
     }
 
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Bytes> + ExactSizeIterator {
-        self.items.iter()
+        Iter { outer: self.chunks.iter(), front: Default::default(), back: Default::default(), remaining: self.len }
     }
 
-    /// Elements `start..=end` (already clamped by the caller).
-    pub fn range(&self, start: usize, end: usize) -> impl Iterator<Item = &Bytes> {
-        self.items.range(start..=end)
+    /// Elements `start..=end` (already clamped by the caller: `end < len`,
+    /// `start <= end + 1`; `start == end + 1` gives nothing).
+    pub fn range(&self, start: usize, end: usize) -> impl DoubleEndedIterator<Item = &Bytes> + ExactSizeIterator {
+        assert!(
+            end < self.len && start <= end + 1,
+            "list range {start}..={end} out of bounds for length {}",
+            self.len
+        );
+        if start > end {
+            return Iter { outer: Default::default(), front: Default::default(), back: Default::default(), remaining: 0 };
+        }
+        let (cs, os) = self.locate(start);
+        let (ce, oe) = self.locate(end);
+        let remaining = end - start + 1;
+        if cs == ce {
+            Iter { outer: Default::default(), front: self.chunks[cs].range(os..=oe), back: Default::default(), remaining }
+        } else {
+            Iter {
+                outer: self.chunks.range(cs + 1..ce),
+                front: self.chunks[cs].range(os..),
+                back: self.chunks[ce].range(..=oe),
+                remaining,
+            }
+        }
     }
 
     /// The byte count recomputed from scratch (tests check it against the
     /// running one).
     pub fn recount_bytes(&self) -> usize {
-        self.items.iter().map(elem_cost).sum()
+        self.iter().map(elem_cost).sum()
+    }
+
+    /// Panics unless the layout invariants hold.
+    #[cfg(test)]
+    fn check_layout(&self) {
+        let mut n = 0;
+        for (i, c) in self.chunks.iter().enumerate() {
+            assert!(!c.is_empty(), "chunk {i} is empty");
+            assert!(c.len() <= C, "chunk {i} holds {} > {C}", c.len());
+            assert!(c.capacity() <= C, "chunk {i} has capacity {} > {C}", c.capacity());
+            n += c.len();
+        }
+        assert_eq!(n, self.len, "cached len");
     }
 }
+
+/// Iterator over a [`List`] (or part of it): like `Flatten` over the chunks,
+/// but it knows how many elements are left, so it is exact-size.
+struct Iter<'a> {
+    /// Chunks not yet entered from either side.
+    outer: vec_deque::Iter<'a, VecDeque<Bytes>>,
+    /// The rest of the chunk being walked from the front.
+    front: vec_deque::Iter<'a, Bytes>,
+    /// The rest of the chunk being walked from the back.
+    back: vec_deque::Iter<'a, Bytes>,
+    remaining: usize,
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = &'a Bytes;
+
+    fn next(&mut self) -> Option<&'a Bytes> {
+        loop {
+            if let Some(x) = self.front.next() {
+                self.remaining -= 1;
+                return Some(x);
+            }
+            match self.outer.next() {
+                Some(c) => self.front = c.iter(),
+                None => {
+                    let x = self.back.next()?;
+                    self.remaining -= 1;
+                    return Some(x);
+                }
+            }
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.remaining, Some(self.remaining))
+    }
+}
+
+impl<'a> DoubleEndedIterator for Iter<'a> {
+    fn next_back(&mut self) -> Option<&'a Bytes> {
+        loop {
+            if let Some(x) = self.back.next_back() {
+                self.remaining -= 1;
+                return Some(x);
+            }
+            match self.outer.next_back() {
+                Some(c) => self.back = c.iter(),
+                None => {
+                    let x = self.front.next_back()?;
+                    self.remaining -= 1;
+                    return Some(x);
+                }
+            }
+        }
+    }
+}
+
+impl ExactSizeIterator for Iter<'_> {}
+
+impl std::iter::FusedIterator for Iter<'_> {}
 
 #[cfg(test)]
 mod tests {
@@ -223,7 +554,7 @@ mod tests {
         l
     }
 
-    fn contents(l: &List) -> Vec<String> {
+    fn contents<const C: usize>(l: &List<C>) -> Vec<String> {
         l.iter().map(|e| String::from_utf8_lossy(e).into_owned()).collect()
     }
 
@@ -378,6 +709,281 @@ mod tests {
                     prop_assert_eq!(l.position(first), m.iter().position(|e| e == first));
                 }
             }
+        }
+    }
+
+    #[test]
+    fn million_pushes_one_at_a_time() {
+        let n = 1_000_000usize;
+        let mut back = List::new();
+        let mut front = List::new();
+        for i in 0..n {
+            back.push_back(Bytes::from(i.to_string()));
+            front.push_front(Bytes::from(i.to_string()));
+        }
+        for l in [&back, &front] {
+            assert_eq!(l.len(), n);
+            assert_eq!(l.iter().len(), n);
+            l.check_layout();
+            assert_eq!(l.bytes, l.recount_bytes());
+        }
+        for i in [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 123_457, n / 2, n - 2, n - 1] {
+            assert_eq!(back.get(i), Some(&Bytes::from(i.to_string())), "back.get({i})");
+            assert_eq!(front.get(i), Some(&Bytes::from((n - 1 - i).to_string())), "front.get({i})");
+        }
+        assert_eq!(back.get(n), None);
+        assert_eq!(back.range(n - 3, n - 1).cloned().collect::<Vec<_>>(), ["999997", "999998", "999999"]);
+        // Full chunks: the chunk index stays about n / CHUNK entries.
+        assert_eq!(back.chunks.len(), n.div_ceil(CHUNK));
+        assert!(back.iter().rev().eq(front.iter()));
+    }
+
+    #[test]
+    fn equality_ignores_chunk_layout() {
+        let mut a: List<4> = List::default();
+        let mut b2: List<4> = List::default();
+        for i in 0..10 {
+            a.push_back(b(&i.to_string()));
+        }
+        for i in (0..10).rev() {
+            b2.push_front(b(&i.to_string()));
+        }
+        // Different layout, same elements.
+        b2.insert(5, b("x"));
+        b2.remove_matching(b"x", None, End::Front);
+        let e = b2.pop_front().unwrap();
+        b2.push_front(e);
+        assert_ne!(a.chunks, b2.chunks, "the layouts should differ for this test");
+        assert_eq!(a, b2);
+        assert_eq!(a.clone(), a);
+        b2.set(9, b("y"));
+        assert_ne!(a, b2);
+        b2.pop_back();
+        assert_ne!(a, b2);
+    }
+
+    #[test]
+    fn insert_into_full_chunks_splits() {
+        let mut l: List<4> = List::default();
+        for i in 0..8 {
+            l.push_back(b(&i.to_string()));
+        }
+        assert_eq!(l.chunks.len(), 2);
+        l.insert(2, b("a"));
+        l.insert(7, b("b"));
+        l.insert(4, b("c"));
+        l.check_layout();
+        assert_eq!(contents(&l), ["0", "1", "a", "2", "c", "3", "4", "5", "b", "6", "7"]);
+        let mut it = l.iter().enumerate().rev();
+        assert_eq!(it.len(), 11);
+        assert_eq!(it.next().map(|(i, e)| (i, e.clone())), Some((10, b("7"))));
+        assert_eq!(contents(&l), l.range(0, 10).map(|e| String::from_utf8_lossy(e).into_owned()).collect::<Vec<_>>());
+        assert_eq!(l.range(3, 2).count(), 0);
+        assert_eq!(l.bytes, l.recount_bytes());
+    }
+
+    /// One operation of the chunked-deque model test. Indices are raw and get
+    /// reduced against the current length so that most of them land.
+    #[derive(Debug, Clone)]
+    enum COp {
+        Push(bool, u8, u8),
+        PushMany(bool, usize, u8),
+        Pop(bool),
+        PopMany(bool, usize),
+        Set(usize, u8, u8),
+        Insert(usize, u8, u8),
+        Get(usize),
+        Remove(u8, Option<usize>, bool),
+        Retain(u8, usize, usize),
+        Position(u8),
+        Range(usize, usize, bool),
+        IterMix(Vec<bool>),
+    }
+
+    fn celem(tag: u8, size: u8) -> Bytes {
+        // 3 tags x 4 sizes: frequent matches, several size classes.
+        elem(tag % 3, [0, 1, 7, 39][size as usize % 4])
+    }
+
+    fn cop(max_burst: usize) -> impl Strategy<Value = COp> {
+        prop_oneof![
+            4 => (any::<bool>(), any::<u8>(), any::<u8>()).prop_map(|(f, t, s)| COp::Push(f, t, s)),
+            2 => (any::<bool>(), 0..max_burst, any::<u8>()).prop_map(|(f, n, t)| COp::PushMany(f, n, t)),
+            2 => any::<bool>().prop_map(COp::Pop),
+            1 => (any::<bool>(), 0..max_burst / 2).prop_map(|(f, n)| COp::PopMany(f, n)),
+            2 => (any::<usize>(), any::<u8>(), any::<u8>()).prop_map(|(i, t, s)| COp::Set(i, t, s)),
+            3 => (any::<usize>(), any::<u8>(), any::<u8>()).prop_map(|(i, t, s)| COp::Insert(i, t, s)),
+            2 => any::<usize>().prop_map(COp::Get),
+            1 => (any::<u8>(), proptest::option::of(0usize..12), any::<bool>()).prop_map(|(t, n, f)| COp::Remove(t, n, f)),
+            1 => (any::<u8>(), any::<usize>(), any::<usize>()).prop_map(|(m, a, b)| COp::Retain(m, a, b)),
+            1 => any::<u8>().prop_map(COp::Position),
+            2 => (any::<usize>(), any::<usize>(), any::<bool>()).prop_map(|(a, b, e)| COp::Range(a, b, e)),
+            1 => proptest::collection::vec(any::<bool>(), 0..40).prop_map(COp::IterMix),
+        ]
+    }
+
+    fn end(front: bool) -> End {
+        if front {
+            End::Front
+        } else {
+            End::Back
+        }
+    }
+
+    /// Runs `ops` against a `List<C>` and a plain `VecDeque` model, checking
+    /// results, contents, byte counts and the chunk layout after every step.
+    fn run_chunk_model<const C: usize>(ops: Vec<COp>) -> Result<(), TestCaseError> {
+        let mut l: List<C> = List::default();
+        let mut m: VecDeque<Bytes> = VecDeque::new();
+        for op in ops {
+            let len = m.len();
+            match op {
+                COp::Push(front, t, s) => {
+                    let e = celem(t, s);
+                    l.push(end(front), e.clone());
+                    if front { m.push_front(e) } else { m.push_back(e) }
+                }
+                COp::PushMany(front, n, t) => {
+                    for k in 0..n {
+                        let e = celem(t.wrapping_add(k as u8), k as u8);
+                        l.push(end(front), e.clone());
+                        if front { m.push_front(e) } else { m.push_back(e) }
+                    }
+                }
+                COp::Pop(front) => {
+                    let want = if front { m.pop_front() } else { m.pop_back() };
+                    prop_assert_eq!(l.pop(end(front)), want);
+                }
+                COp::PopMany(front, n) => {
+                    let k = n.min(len);
+                    let want: Vec<Bytes> = if front { m.drain(..k).collect() } else { m.drain(len - k..).rev().collect() };
+                    prop_assert_eq!(l.pop_many(end(front), n), want);
+                }
+                COp::Set(i, t, s) => {
+                    let i = i % (len + 2);
+                    let e = celem(t, s);
+                    let want = m.get_mut(i).map(|slot| std::mem::replace(slot, e.clone()));
+                    prop_assert_eq!(l.set(i, e), want);
+                }
+                COp::Insert(i, t, s) => {
+                    let e = celem(t, s);
+                    // Mostly in range; sometimes far past the end (appends).
+                    let i = if i % 10 == 0 { i } else { i % (len + 1) };
+                    l.insert(i, e.clone());
+                    m.insert(i.min(len), e);
+                }
+                COp::Get(i) => {
+                    let i = i % (len + 2);
+                    prop_assert_eq!(l.get(i), m.get(i));
+                    prop_assert_eq!(l.get(0), m.front());
+                    prop_assert_eq!(l.get(len.wrapping_sub(1)), m.back());
+                }
+                COp::Remove(t, limit, front) => {
+                    let target = celem(t, t / 3);
+                    let limit_n = match limit {
+                        None => usize::MAX,
+                        Some(n) => n,
+                    };
+                    let mut removed = 0;
+                    let mut out: VecDeque<Bytes> = VecDeque::new();
+                    if front {
+                        for e in m.drain(..) {
+                            if removed < limit_n && e == target { removed += 1 } else { out.push_back(e) }
+                        }
+                    } else {
+                        for e in m.drain(..).rev() {
+                            if removed < limit_n && e == target { removed += 1 } else { out.push_front(e) }
+                        }
+                    }
+                    m = out;
+                    prop_assert_eq!(l.remove_matching(&target, limit, end(front)), removed);
+                }
+                COp::Retain(mode, a, b) => {
+                    let keep = match mode % 8 {
+                        0 => None,
+                        1 => Some((a % (len + 2), b % (len + 2))),
+                        2 => Some((a % (len + 1), usize::MAX)),
+                        _ => {
+                            // Trim a little from each end.
+                            let q = len / 4 + 1;
+                            Some((a % q, len.saturating_sub(1 + b % q)))
+                        }
+                    };
+                    m = match keep {
+                        Some((s, e)) if s <= e && s < len => m.range(s..=e.min(len - 1)).cloned().collect(),
+                        _ => VecDeque::new(),
+                    };
+                    l.retain_range(keep);
+                }
+                COp::Position(t) => {
+                    let target = celem(t, t / 3);
+                    prop_assert_eq!(l.position(&target), m.iter().position(|e| *e == target));
+                }
+                COp::Range(a, b, empty) => {
+                    if len > 0 {
+                        let s = a % len;
+                        if empty {
+                            // start == end + 1: nothing.
+                            prop_assert_eq!(l.range(s + 1, s).count(), 0);
+                        } else {
+                            let e = s + b % (len - s);
+                            let r = l.range(s, e);
+                            prop_assert_eq!(r.len(), e - s + 1);
+                            prop_assert!(r.eq(m.range(s..=e)));
+                            prop_assert!(l.range(s, e).rev().eq(m.range(s..=e).rev()));
+                        }
+                    }
+                }
+                COp::IterMix(sides) => {
+                    let mut got = l.iter();
+                    let mut want = m.iter();
+                    for front in sides {
+                        prop_assert_eq!(got.len(), want.len());
+                        prop_assert_eq!(got.size_hint(), want.size_hint());
+                        if front {
+                            prop_assert_eq!(got.next(), want.next());
+                        } else {
+                            prop_assert_eq!(got.next_back(), want.next_back());
+                        }
+                    }
+                    prop_assert!(got.eq(want));
+                }
+            }
+            prop_assert_eq!(l.len(), m.len());
+            prop_assert_eq!(l.is_empty(), m.is_empty());
+            prop_assert_eq!(l.iter().len(), m.len());
+            prop_assert!(l.iter().eq(m.iter()));
+            prop_assert!(l.iter().rev().eq(m.iter().rev()));
+            prop_assert_eq!(l.bytes, l.recount_bytes());
+            prop_assert_eq!(l.bytes, m.iter().map(elem_cost).sum::<usize>());
+            l.check_layout();
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Tiny chunks: every few operations cross a chunk boundary.
+        #[test]
+        fn chunked_matches_vecdeque_model_chunk4(ops in proptest::collection::vec(cop(24), 100..500)) {
+            run_chunk_model::<4>(ops)?;
+        }
+
+        #[test]
+        fn chunked_matches_vecdeque_model_chunk2(ops in proptest::collection::vec(cop(12), 100..400)) {
+            run_chunk_model::<2>(ops)?;
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// The real chunk size, with pushes in bursts long enough to span
+        /// several chunks.
+        #[test]
+        fn chunked_matches_vecdeque_model_default_chunk(ops in proptest::collection::vec(cop(400), 100..400)) {
+            run_chunk_model::<CHUNK>(ops)?;
         }
     }
 }
