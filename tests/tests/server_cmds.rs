@@ -540,3 +540,41 @@ fn config_get_set() {
         b"*2\r\n$9\r\nmaxmemory\r\n$1\r\n0\r\n".to_vec()
     );
 }
+
+/// A second server on a port that is in use refuses to start (as Redis does)
+/// instead of sharing the port's connections with the first one.
+#[test]
+fn second_server_on_a_taken_port_refuses_to_start() {
+    for first in [Server::redcore(&[]), Server::redis(&[])] {
+        let dir = std::env::temp_dir().join(format!("redcore-taken-port-{}-{}", std::process::id(), first.port));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut second = std::process::Command::new(redcore_bin())
+            .args(["--port", &first.port.to_string(), "--bind", "127.0.0.1", "--dir"])
+            .arg(&dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let status = loop {
+            if let Some(st) = second.try_wait().unwrap() {
+                break Some(st);
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = second.kill();
+                let _ = second.wait();
+                break None;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        let mut err = String::new();
+        std::io::Read::read_to_string(second.stderr.as_mut().unwrap(), &mut err).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        let status = status.unwrap_or_else(|| panic!("a second server on port {} kept running", first.port));
+        assert!(!status.success(), "second server exited with {status}");
+        assert!(err.contains("Address already in use"), "stderr: {err}");
+        // The first one is untouched.
+        let mut c = first.conn();
+        assert_eq!(redis::cmd("PING").query::<String>(&mut c).unwrap(), "PONG");
+    }
+}

@@ -63,6 +63,16 @@ fn main() {
             std::process::exit(1);
         }
     }
+    // Every core binds the client port with SO_REUSEPORT, which would let a
+    // second server started on the same port take a share of the first one's
+    // connections (each process with its own data). A plain bind first makes
+    // a taken port fail as it does for Redis.
+    if cfg.port != 0 {
+        if let Err(e) = std::net::TcpListener::bind((cfg.bind.as_str(), cfg.port)) {
+            eprintln!("redcore-server: cannot listen on {}:{}: {e}", cfg.bind, cfg.port);
+            std::process::exit(1);
+        }
+    }
     let cpus = allowed_cpus();
     let cores = if cfg.cores == 0 { cpus.len().max(1) } else { cfg.cores };
     let node = Arc::new(Node {
