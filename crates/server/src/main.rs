@@ -65,13 +65,18 @@ fn main() {
     }
     // Every core binds the client port with SO_REUSEPORT, which would let a
     // second server started on the same port take a share of the first one's
-    // connections (each process with its own data). A plain bind first makes
-    // a taken port fail as it does for Redis.
-    if cfg.port != 0 {
-        if let Err(e) = std::net::TcpListener::bind((cfg.bind.as_str(), cfg.port)) {
-            eprintln!("redcore-server: cannot listen on {}:{}: {e}", cfg.bind, cfg.port);
+    // connections (each process with its own data). A port some process
+    // already listens on fails start-up instead, as it does for Redis. A
+    // server that was just killed can leave its listener open for a moment
+    // (its io_uring instance is torn down after the process is gone), so a
+    // listener gets a few seconds to go away first.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while let Some(addr) = net::listener_on(&cfg.bind, cfg.port) {
+        if std::time::Instant::now() >= deadline {
+            eprintln!("redcore-server: cannot listen on {}:{}: Address already in use ({addr} is listening)", cfg.bind, cfg.port);
             std::process::exit(1);
         }
+        std::thread::sleep(Duration::from_millis(50));
     }
     let cpus = allowed_cpus();
     let cores = if cfg.cores == 0 { cpus.len().max(1) } else { cfg.cores };

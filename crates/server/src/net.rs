@@ -374,3 +374,88 @@ impl Drop for Socket {
         self.poller.deregister(self.inner.as_raw_fd(), self.token);
     }
 }
+
+/// A socket already listening where binding `bind`:`port` would clash (the
+/// same address, or a wildcard on either side), from the kernel's socket
+/// tables in /proc/net/tcp and tcp6. A trial bind cannot tell: connections
+/// a killed server left behind (closing, without SO_REUSEADDR) make it fail
+/// although nothing listens, and SO_REUSEPORT listeners of the same user let
+/// a reuse-port bind succeed.
+pub fn listener_on(bind: &str, port: u16) -> Option<SocketAddr> {
+    if port == 0 {
+        return None;
+    }
+    let ours: std::net::IpAddr = bind.parse().ok().or_else(|| {
+        use std::net::ToSocketAddrs;
+        (bind, port).to_socket_addrs().ok()?.next().map(|a| a.ip())
+    })?;
+    ["/proc/net/tcp", "/proc/net/tcp6"]
+        .iter()
+        .filter_map(|f| std::fs::read_to_string(f).ok())
+        .flat_map(|table| table.lines().skip(1).filter_map(parse_listener).collect::<Vec<_>>())
+        .find(|a| a.port() == port && addresses_clash(a.ip(), ours))
+}
+
+/// The local address of a /proc/net/tcp{,6} line in the LISTEN state.
+fn parse_listener(line: &str) -> Option<SocketAddr> {
+    let mut fields = line.split_whitespace();
+    let local = fields.nth(1)?;
+    let state = fields.nth(1)?;
+    if state != "0A" {
+        return None;
+    }
+    let (addr, port) = local.split_once(':')?;
+    let port = u16::from_str_radix(port, 16).ok()?;
+    // The kernel prints each 32-bit word of the address as a native integer.
+    let mut bytes = Vec::with_capacity(16);
+    for word in addr.as_bytes().chunks(8) {
+        let w = u32::from_str_radix(std::str::from_utf8(word).ok()?, 16).ok()?;
+        bytes.extend_from_slice(&w.to_ne_bytes());
+    }
+    let ip = match bytes.len() {
+        4 => std::net::IpAddr::from(<[u8; 4]>::try_from(bytes).ok()?),
+        16 => std::net::IpAddr::from(<[u8; 16]>::try_from(bytes).ok()?),
+        _ => return None,
+    };
+    Some(SocketAddr::new(ip, port))
+}
+
+fn addresses_clash(a: std::net::IpAddr, b: std::net::IpAddr) -> bool {
+    let v4 = |ip: std::net::IpAddr| match ip {
+        std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map(std::net::IpAddr::V4).unwrap_or(ip),
+        v4 => v4,
+    };
+    let (a, b) = (v4(a), v4(b));
+    a == b || a.is_unspecified() || b.is_unspecified()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proc_net_tcp_lines() {
+        let v4 = "   0: 0100007F:18EB 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 12345 1 0000000000000000 100 0 0 10 0";
+        let est = "   1: 0100007F:18EB 0100007F:D431 01 00000000:00000000 00:00000000 00000000     0        0 12346 1 0000000000000000 20 4 30 10 -1";
+        let v6 = "   0: 00000000000000000000000000000000:1F90 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0000000000000000 100 0 0 10 0";
+        assert_eq!(parse_listener(v4), Some("127.0.0.1:6379".parse().unwrap()));
+        assert_eq!(parse_listener(est), None);
+        assert_eq!(parse_listener(v6), Some("[::]:8080".parse().unwrap()));
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        assert!(addresses_clash(ip("127.0.0.1"), ip("127.0.0.1")));
+        assert!(addresses_clash(ip("0.0.0.0"), ip("127.0.0.1")));
+        assert!(addresses_clash(ip("::"), ip("127.0.0.1")));
+        assert!(addresses_clash(ip("::ffff:127.0.0.1"), ip("127.0.0.1")));
+        assert!(!addresses_clash(ip("127.0.0.1"), ip("127.0.0.2")));
+    }
+
+    #[test]
+    fn finds_a_real_listener() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        assert_eq!(listener_on("127.0.0.1", port).map(|a| a.port()), Some(port));
+        assert_eq!(listener_on("0.0.0.0", port).map(|a| a.port()), Some(port));
+        drop(l);
+        assert_eq!(listener_on("127.0.0.1", port), None);
+    }
+}
