@@ -16,10 +16,15 @@ pub(crate) fn owned(b: &Bytes) -> Bytes {
 
 /// The string stored at `key`: Ok(None) when missing, WRONGTYPE for other types.
 pub(crate) fn get_str(shard: &mut Shard, key: &[u8]) -> Result<Option<Bytes>, CmdError> {
+    Ok(str_at(shard, key)?.map(Bytes::copy_from_slice))
+}
+
+/// Like [`get_str`], borrowing the stored bytes instead of copying them.
+fn str_at<'a>(shard: &'a mut Shard, key: &[u8]) -> Result<Option<&'a [u8]>, CmdError> {
     match shard.get(key) {
         None => Ok(None),
         Some(e) => match e.value {
-            ValueRef::Str(s) => Ok(Some(Bytes::copy_from_slice(s))),
+            ValueRef::Str(s) => Ok(Some(s)),
             _ => Err(CmdError::WrongType),
         },
     }
@@ -263,12 +268,9 @@ pub fn strlen(shard: &mut Shard, argv: &[Bytes]) -> CmdResult {
 }
 
 fn incr_by(shard: &mut Shard, key: &[u8], delta: i64) -> CmdResult {
-    let cur = match shard.get(key) {
+    let cur = match str_at(shard, key)? {
         None => 0,
-        Some(e) => match e.value {
-            ValueRef::Str(s) => parse_i64(s).ok_or(CmdError::NotInteger)?,
-            _ => return Err(CmdError::WrongType),
-        },
+        Some(s) => parse_i64(s).ok_or(CmdError::NotInteger)?,
     };
     let new = cur.checked_add(delta).ok_or(CmdError::Overflow)?;
     let mut buf = [0u8; 20];

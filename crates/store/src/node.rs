@@ -282,11 +282,9 @@ impl Handle {
     }
 
     pub(crate) unsafe fn value<'a>(self) -> ValueRef<'a> {
-        let (key_len, val_len) = (self.key_len(), self.val_len());
-        if val_len == BOXED {
-            (*self.base().add(boxed_offset(key_len)).cast::<Value>()).view()
-        } else {
-            ValueRef::Str(std::slice::from_raw_parts(self.base().add(HEADER + key_len), val_len as usize))
+        match self.inline_str() {
+            Some(s) => ValueRef::Str(s),
+            None => (*self.base().add(boxed_offset(self.key_len())).cast::<Value>()).view(),
         }
     }
 
