@@ -14,11 +14,10 @@
 
 use crate::args::parse_i64;
 use crate::error::{CmdError, CmdResult};
-use crate::strings::owned;
 use crate::{CommandSpec, Exec::Shard as SH, MultiKey::No, MultiKey::Scratch};
 use bytes::Bytes;
 use resp::Reply;
-use store::types::zset::{LexBound, LexRange, ScoreBound, ScoreRange};
+use store::types::zset::{owned_pairs, LexBound, LexRange, ScoreBound, ScoreRange};
 use store::types::{Set, ZSet};
 use store::{Shard, Value, ValueRef};
 
@@ -375,7 +374,7 @@ fn store_result(shard: &mut Shard, dst: &[u8], z: ZSet) -> CmdResult {
 fn build_incremental(items: Vec<(Bytes, f64)>) -> ZSet {
     let mut z = ZSet::new();
     for (m, s) in items {
-        z.insert(m, s);
+        z.insert(&m, s);
     }
     z
 }
@@ -429,6 +428,17 @@ fn zadd_generic(shard: &mut Shard, argv: &[Bytes], incr_cmd: bool) -> CmdResult 
     if exists || !xx {
         let mut v = shard.value_mut_or_insert(key, Value::new_zset);
         let Value::ZSet(z) = &mut *v else { return Err(CmdError::WrongType) };
+        if !(nx || xx || gt || lt || incr) {
+            // Plain ZADD: one search per member.
+            for (score, member) in pairs {
+                match z.insert(member, score) {
+                    None => added += 1,
+                    Some(old) if old != score => updated += 1,
+                    Some(_) => {}
+                }
+            }
+            return Ok(Reply::Int(if ch { added + updated } else { added }));
+        }
         for (score, member) in pairs {
             match z.score(member) {
                 Some(cur) => {
@@ -448,7 +458,7 @@ fn zadd_generic(shard: &mut Shard, argv: &[Bytes], incr_cmd: bool) -> CmdResult 
                     processed += 1;
                     new_score = s;
                     if s != cur {
-                        z.insert(owned(member), s);
+                        z.insert(member, s);
                         updated += 1;
                     }
                 }
@@ -456,7 +466,7 @@ fn zadd_generic(shard: &mut Shard, argv: &[Bytes], incr_cmd: bool) -> CmdResult 
                     if xx {
                         continue;
                     }
-                    z.insert(owned(member), score);
+                    z.insert(member, score);
                     added += 1;
                     processed += 1;
                     new_score = score;
@@ -617,7 +627,7 @@ fn window(z: &ZSet, lo: usize, hi: usize, offset: i64, limit: i64, rev: bool) ->
     let avail = count - offset;
     let take = if limit < 0 { avail } else { avail.min(usize::try_from(limit).unwrap_or(usize::MAX)) };
     let start = if rev { hi - 1 - offset } else { lo + offset };
-    z.iter_from(start, rev).take(take).map(|(m, s)| (m.clone(), s)).collect()
+    owned_pairs(z.iter_from(start, rev).take(take))
 }
 
 /// ZRANGE, ZRANGESTORE and the older range commands. `src` is the index of
@@ -684,7 +694,7 @@ fn zrange_generic(shard: &mut Shard, argv: &[Bytes], src: usize, dst: Option<&By
                 None => Vec::new(),
                 Some((a, b)) => {
                     let first = if rev { z.len() - 1 - a } else { a };
-                    z.iter_from(first, rev).take(b - a + 1).map(|(m, s)| (m.clone(), s)).collect()
+                    owned_pairs(z.iter_from(first, rev).take(b - a + 1))
                 }
             };
             (items, true)
@@ -919,7 +929,7 @@ const MAX_RANDOM_REPLY: u64 = 1 << 26;
 pub fn zrandmember(shard: &mut Shard, argv: &[Bytes]) -> CmdResult {
     if argv.len() < 3 {
         let Some(z) = read(shard, &argv[1])? else { return Ok(Reply::Nil) };
-        return Ok(z.get_by_rank(z.random_rank()).map_or(Reply::Nil, |(m, _)| Reply::Bulk(m.clone())));
+        return Ok(z.get_by_rank(z.random_rank()).map_or(Reply::Nil, |(m, _)| Reply::Bulk(Bytes::copy_from_slice(m))));
     }
     let l = parse_long(&argv[2])?;
     if l == i64::MIN {
@@ -937,19 +947,19 @@ pub fn zrandmember(shard: &mut Shard, argv: &[Bytes]) -> CmdResult {
         return empty_array();
     }
     let size = z.len();
-    let pick = |r: usize| z.get_by_rank(r).map(|(m, s)| (m.clone(), s));
+    let pick = |r: usize| z.get_by_rank(r);
     let items: Vec<(Bytes, f64)> = if l < 0 || l == 1 {
         // Repetitions allowed, random order.
         let n = l.unsigned_abs();
         if n > MAX_RANDOM_REPLY {
             return Err(CmdError::Other("value is out of range".into()));
         }
-        (0..n).filter_map(|_| pick(z.random_rank())).collect()
+        owned_pairs((0..n).filter_map(|_| pick(z.random_rank())))
     } else if l as u64 >= size as u64 {
         // The whole set; Redis answers it from the top down.
-        z.iter_from(size - 1, true).map(|(m, s)| (m.clone(), s)).collect()
+        owned_pairs(z.iter_from(size - 1, true))
     } else {
-        z.sample_distinct_ranks(l as usize).into_iter().filter_map(pick).collect()
+        owned_pairs(z.sample_distinct_ranks(l as usize).into_iter().filter_map(pick))
     };
     Ok(members_reply(items, withscores))
 }
@@ -983,13 +993,13 @@ pub fn zscan(shard: &mut Shard, argv: &[Bytes]) -> CmdResult {
             return Err(CmdError::Syntax);
         }
     }
-    let (page, next): (Vec<(&Bytes, f64)>, u64) = if z.encoding() == "listpack" { (z.iter().collect(), 0) } else { z.scan(cursor, count) };
+    let (page, next) = z.scan(cursor, count);
     let mut out = Vec::with_capacity(page.len() * 2);
     for (m, s) in page {
         if pattern.is_some_and(|p| !store::glob::glob_match(p, m)) {
             continue;
         }
-        out.push(Reply::Bulk(m.clone()));
+        out.push(Reply::Bulk(Bytes::copy_from_slice(m)));
         out.push(Reply::Bulk(Bytes::from(resp::format_double_g17(s))));
     }
     Ok(scan_reply(next, out))
@@ -1061,11 +1071,11 @@ impl<'a> Source<'a> {
         }
     }
 
-    fn iter(&self) -> Box<dyn Iterator<Item = (&'a Bytes, f64)> + 'a> {
+    fn iter(&self) -> Box<dyn Iterator<Item = (&'a [u8], f64)> + 'a> {
         match *self {
             Source::Missing => Box::new(std::iter::empty()),
             Source::Z(z) => Box::new(z.iter()),
-            Source::S(s) => Box::new(s.iter().map(|m| (m, 1.0))),
+            Source::S(s) => Box::new(s.iter().map(|m| (&m[..], 1.0))),
         }
     }
 }
@@ -1183,7 +1193,7 @@ fn setop_generic(shard: &mut Shard, argv: &[Bytes], numkeys_idx: usize, dst: Opt
                             break;
                         }
                     } else {
-                        out.push((m.clone(), score));
+                        out.push((Bytes::copy_from_slice(m), score));
                     }
                 }
             }
@@ -1199,7 +1209,7 @@ fn setop_generic(shard: &mut Shard, argv: &[Bytes], numkeys_idx: usize, dst: Opt
                     match acc.get_mut(m) {
                         Some(cur) => aggregate(cur, score, how),
                         None => {
-                            acc.insert(m.clone(), score);
+                            acc.insert(Bytes::copy_from_slice(m), score);
                         }
                     }
                 }
@@ -1210,7 +1220,7 @@ fn setop_generic(shard: &mut Shard, argv: &[Bytes], numkeys_idx: usize, dst: Opt
             let (first, _) = srcs[0];
             for (m, s) in first.iter() {
                 if !srcs[1..].iter().any(|(src, _)| src.score(m).is_some()) {
-                    out.push((m.clone(), s));
+                    out.push((Bytes::copy_from_slice(m), s));
                 }
             }
         }

@@ -1,45 +1,27 @@
-//! Sorted set values.
+//! Sorted set values, in the two encodings Redis 7.0 reports:
+//! - "listpack" ([`packed`]): up to 128 members of up to 64 bytes, all in
+//!   one sorted byte buffer, searched linearly;
+//! - "skiplist" ([`tree`]): a member index and an order-statistic treap.
 //!
-//! Two structures over the same elements:
-//! - a hash map from member to the element's slot in the node arena, for
-//!   O(1) score lookups and membership;
-//! - an order-statistic treap keyed by (score, member), its nodes kept in a
-//!   `Vec` arena and linked by index, each node knowing its subtree size. Rank,
-//!   select, "how many elements come before this bound" and iteration from a
-//!   rank are O(log n) (+ k for the k elements visited), in both directions.
-//!
-//! Elements are ordered by score, then by member bytes. Scores are never NaN
-//! (the commands refuse them before they get here); `-0.0` and `0.0` compare
-//! equal, as in Redis.
-//!
-//! An element keeps its arena slot for as long as it is in the set, even when
-//! its score changes, so a ZSCAN cursor can simply be the next slot to visit:
-//! every element present from the first call to the last is returned.
+//! A set starts packed and converts for good once it grows past either
+//! limit, as in Redis. Elements are ordered by score, then by member bytes.
+//! Scores are never NaN (the commands refuse them before they get here);
+//! `-0.0` and `0.0` compare equal, as in Redis.
 
-use crate::value::alloc_size;
+mod packed;
+mod tree;
+
+pub use packed::owned_pairs;
+
 use bytes::Bytes;
-use hashbrown::HashMap;
+use packed::Packed;
 use rand::Rng;
 use std::cmp::Ordering;
+use tree::Tree;
 
 /// Redis's zset-max-listpack-entries / zset-max-listpack-value defaults.
 pub const LISTPACK_MAX_ENTRIES: usize = 128;
 pub const LISTPACK_MAX_VALUE: usize = 64;
-
-/// No node.
-const NIL: u32 = u32::MAX;
-
-#[derive(Debug, Clone)]
-struct Node {
-    member: Bytes,
-    score: f64,
-    left: u32,
-    right: u32,
-    /// Elements in the subtree rooted here; 0 marks a free arena slot.
-    size: u32,
-    /// Heap priority: a parent's is at least its children's.
-    prio: u32,
-}
 
 /// One end of a score interval (`(1.5` is exclusive, `1.5` inclusive).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -75,7 +57,7 @@ pub struct LexRange {
 }
 
 /// Orders two elements: by score, then member bytes.
-fn cmp_elem(s1: f64, m1: &[u8], s2: f64, m2: &[u8]) -> Ordering {
+pub(crate) fn cmp_elem(s1: f64, m1: &[u8], s2: f64, m2: &[u8]) -> Ordering {
     if s1 < s2 {
         Ordering::Less
     } else if s1 > s2 {
@@ -85,41 +67,21 @@ fn cmp_elem(s1: f64, m1: &[u8], s2: f64, m2: &[u8]) -> Ordering {
     }
 }
 
-/// Bytes one element costs besides the arena slot: the member's allocation
-/// and its map entry.
-fn elem_cost(m: &Bytes) -> usize {
-    alloc_size(m.len()) + 48
-}
-
-const SLOT_COST: usize = std::mem::size_of::<Node>();
-
 /// A sorted set of binary-safe members with f64 scores.
 #[derive(Debug, Clone)]
 pub struct ZSet {
-    index: HashMap<Bytes, u32>,
-    nodes: Vec<Node>,
-    free: Vec<u32>,
-    root: u32,
-    /// Member bytes and map entries of the live elements.
-    bytes: usize,
-    /// Sticky: once past the listpack limits, Redis never converts back.
-    big: bool,
-    /// xorshift state for node priorities, seeded at random so that no
-    /// insertion order can be crafted to unbalance the tree.
-    rng: u64,
+    repr: Repr,
+}
+
+#[derive(Debug, Clone)]
+enum Repr {
+    Small(Packed),
+    Big(Box<Tree>),
 }
 
 impl Default for ZSet {
     fn default() -> ZSet {
-        ZSet {
-            index: HashMap::new(),
-            nodes: Vec::new(),
-            free: Vec::new(),
-            root: NIL,
-            bytes: 0,
-            big: false,
-            rng: rand::thread_rng().gen::<u64>() | 1,
-        }
+        ZSet { repr: Repr::Small(Packed::default()) }
     }
 }
 
@@ -128,9 +90,19 @@ impl Default for ZSet {
 impl PartialEq for ZSet {
     fn eq(&self, other: &ZSet) -> bool {
         self.len() == other.len()
-            && self.big == other.big
+            && self.encoding() == other.encoding()
             && self.iter().zip(other.iter()).all(|((m1, s1), (m2, s2))| m1 == m2 && s1.to_bits() == s2.to_bits())
     }
+}
+
+/// Dispatches a read to the representation.
+macro_rules! either {
+    ($z:expr, $r:ident => $e:expr) => {
+        match &$z.repr {
+            Repr::Small($r) => $e,
+            Repr::Big($r) => $e,
+        }
+    };
 }
 
 impl ZSet {
@@ -142,101 +114,91 @@ impl ZSet {
     /// a freshly computed result (ZUNIONSTORE and friends): listpack when
     /// small enough for one, decided before any element goes in.
     pub fn from_pairs(items: Vec<(Bytes, f64)>) -> ZSet {
-        let mut z = ZSet::new();
-        z.big = items.len() > LISTPACK_MAX_ENTRIES || items.iter().any(|(m, _)| m.len() > LISTPACK_MAX_VALUE);
+        let big = items.len() > LISTPACK_MAX_ENTRIES || items.iter().any(|(m, _)| m.len() > LISTPACK_MAX_VALUE);
+        let mut z = if big { ZSet { repr: Repr::Big(Box::default()) } } else { ZSet::new() };
         for (m, s) in items {
-            z.insert(m, s);
+            z.insert(&m, s);
         }
         z
     }
 
     pub fn len(&self) -> usize {
-        self.index.len()
+        either!(self, r => r.len())
     }
 
     pub fn is_empty(&self) -> bool {
-        self.index.is_empty()
+        self.len() == 0
     }
 
     pub fn mem_bytes(&self) -> usize {
-        self.bytes + self.nodes.len() * SLOT_COST + self.free.len() * 4 + 64
+        64 + match &self.repr {
+            Repr::Small(p) => p.mem_bytes(),
+            Repr::Big(t) => t.mem_bytes() + std::mem::size_of::<Tree>(),
+        }
     }
 
     pub fn encoding(&self) -> &'static str {
-        if self.big {
-            "skiplist"
-        } else {
-            "listpack"
+        match self.repr {
+            Repr::Small(_) => "listpack",
+            Repr::Big(_) => "skiplist",
         }
     }
 
     pub fn contains(&self, member: &[u8]) -> bool {
-        self.index.contains_key(member)
+        self.score(member).is_some()
     }
 
     pub fn score(&self, member: &[u8]) -> Option<f64> {
-        self.index.get(member).map(|&i| self.nodes[i as usize].score)
+        either!(self, r => r.score(member))
     }
 
-    /// Sets `member`'s score, adding it when new. Returns the previous score.
-    /// `score` must not be NaN.
-    pub fn insert(&mut self, member: Bytes, score: f64) -> Option<f64> {
+    /// Sets `member`'s score, adding it when new; a score equal to the
+    /// current one (`-0` for `0` included) changes nothing, as in Redis.
+    /// Returns the previous score. `score` must not be NaN.
+    pub fn insert(&mut self, member: &[u8], score: f64) -> Option<f64> {
         debug_assert!(!score.is_nan());
-        if let Some(&i) = self.index.get(&member) {
-            let score = self.normalize(score);
-            let old = self.nodes[i as usize].score;
-            if old.to_bits() != score.to_bits() {
-                self.root = self.detach(self.root, i);
-                let n = &mut self.nodes[i as usize];
-                n.score = score;
-                n.left = NIL;
-                n.right = NIL;
-                n.size = 1;
-                self.root = self.attach(self.root, i);
+        if let Repr::Small(p) = &mut self.repr {
+            if member.len() <= LISTPACK_MAX_VALUE && (p.len() < LISTPACK_MAX_ENTRIES || p.score(member).is_some()) {
+                // A listpack stores an integral score as an integer, so `-0`
+                // reads back as `0`; the skiplist keeps the double as it is.
+                let score = if score == 0.0 { 0.0 } else { score };
+                return p.insert(member, score);
             }
-            return Some(old);
+            self.convert();
         }
-        if self.len() + 1 > LISTPACK_MAX_ENTRIES || member.len() > LISTPACK_MAX_VALUE {
-            self.big = true;
+        match &mut self.repr {
+            Repr::Big(t) => t.insert(member, score),
+            Repr::Small(_) => unreachable!("converted above"),
         }
-        let score = self.normalize(score);
-        self.bytes += elem_cost(&member);
-        let prio = self.next_prio();
-        let node = Node { member: member.clone(), score, left: NIL, right: NIL, size: 1, prio };
-        let i = match self.free.pop() {
-            Some(i) => {
-                self.nodes[i as usize] = node;
-                i
+    }
+
+    /// Moves the elements of a packed set into a tree, for good.
+    fn convert(&mut self) {
+        if let Repr::Small(p) = &self.repr {
+            let mut t = Box::<Tree>::default();
+            for (m, s) in p.entries() {
+                t.insert(m, s);
             }
-            None => {
-                self.nodes.push(node);
-                (self.nodes.len() - 1) as u32
-            }
-        };
-        self.index.insert(member, i);
-        self.root = self.attach(self.root, i);
-        None
+            self.repr = Repr::Big(t);
+        }
     }
 
     /// Removes `member`; returns its score.
     pub fn remove(&mut self, member: &[u8]) -> Option<f64> {
-        let i = *self.index.get(member)?;
-        self.root = self.detach(self.root, i);
-        Some(self.release(i).1)
+        match &mut self.repr {
+            Repr::Small(p) => p.remove(member),
+            Repr::Big(t) => t.remove(member),
+        }
     }
 
     /// 0-based position of `member` in score order.
     pub fn rank(&self, member: &[u8]) -> Option<usize> {
-        let &i = self.index.get(member)?;
-        let (s, m) = (self.nodes[i as usize].score, &self.nodes[i as usize].member);
-        Some(self.count_before(|ns, nm| cmp_elem(ns, nm, s, m) == Ordering::Less))
+        either!(self, r => r.rank(member))
     }
 
     /// The element at `rank` (0-based, score order).
-    pub fn get_by_rank(&self, rank: usize) -> Option<(&Bytes, f64)> {
-        let i = self.select(rank)?;
-        let n = &self.nodes[i as usize];
-        Some((&n.member, n.score))
+    pub fn get_by_rank(&self, rank: usize) -> Option<(&[u8], f64)> {
+        either!(self, r => r.get_by_rank(rank))
     }
 
     /// All elements in score order.
@@ -247,35 +209,10 @@ impl ZSet {
     /// Elements from `rank` on: upwards, or downwards (rank, rank-1, ... 0)
     /// when `rev`. Empty when `rank` is past the end.
     pub fn iter_from(&self, rank: usize, rev: bool) -> Iter<'_> {
-        let mut stack = Vec::new();
-        if rank < self.len() {
-            let mut r = rank;
-            let mut t = self.root;
-            while t != NIL {
-                let n = &self.nodes[t as usize];
-                let ls = self.size(n.left) as usize;
-                match r.cmp(&ls) {
-                    Ordering::Less => {
-                        if !rev {
-                            stack.push(t);
-                        }
-                        t = n.left;
-                    }
-                    Ordering::Equal => {
-                        stack.push(t);
-                        break;
-                    }
-                    Ordering::Greater => {
-                        if rev {
-                            stack.push(t);
-                        }
-                        r -= ls + 1;
-                        t = n.right;
-                    }
-                }
-            }
-        }
-        Iter { z: self, stack, rev }
+        Iter(match &self.repr {
+            Repr::Small(p) => Walk::Small(p.iter_from(rank, rev)),
+            Repr::Big(t) => Walk::Big(t.iter_from(rank, rev)),
+        })
     }
 
     /// Ranks `[lo, hi)` of the elements whose score is in `range`.
@@ -305,6 +242,12 @@ impl ZSet {
         }
     }
 
+    /// Number of elements in the prefix of the order where `before(score,
+    /// member)` holds (`before` must be true on a prefix, false after).
+    fn count_before(&self, before: impl Fn(f64, &[u8]) -> bool) -> usize {
+        either!(self, r => r.count_before(before))
+    }
+
     pub fn count_in_score_range(&self, range: &ScoreRange) -> usize {
         let (lo, hi) = self.score_range_ranks(range);
         hi - lo
@@ -316,18 +259,16 @@ impl ZSet {
     }
 
     /// Removes the elements of ranks `[start, end)` and returns them in
-    /// score order. O(log n + k).
+    /// score order.
     pub fn remove_rank_range(&mut self, start: usize, end: usize) -> Vec<(Bytes, f64)> {
         let end = end.min(self.len());
         if start >= end {
             return Vec::new();
         }
-        let (left, rest) = self.split_rank(self.root, start);
-        let (mid, right) = self.split_rank(rest, end - start);
-        self.root = self.merge(left, right);
-        let mut slots = Vec::with_capacity(end - start);
-        self.collect_in_order(mid, &mut slots);
-        slots.into_iter().map(|i| self.release(i)).collect()
+        match &mut self.repr {
+            Repr::Small(p) => p.remove_rank_range(start, end),
+            Repr::Big(t) => t.remove_rank_range(start, end),
+        }
     }
 
     /// Removes up to `count` elements from the low end (or the high end when
@@ -376,299 +317,45 @@ impl ZSet {
         }
     }
 
-    /// One step of a ZSCAN over arena slots: up to `count` elements from slot
-    /// `cursor` on, and the cursor to continue from (0 when done).
-    pub fn scan(&self, cursor: u64, count: usize) -> (Vec<(&Bytes, f64)>, u64) {
-        let mut out = Vec::new();
-        let mut slot = usize::try_from(cursor).unwrap_or(usize::MAX);
-        // Bound the work on an arena full of free slots, as Redis bounds the
-        // empty buckets it visits.
-        let mut budget = count.saturating_mul(10).max(100);
-        while slot < self.nodes.len() && out.len() < count && budget > 0 {
-            let n = &self.nodes[slot];
-            if n.size > 0 {
-                out.push((&n.member, n.score));
-            }
-            slot += 1;
-            budget -= 1;
-        }
-        let next = if slot >= self.nodes.len() { 0 } else { slot as u64 };
-        (out, next)
-    }
-
-    // --- internals ---
-
-    /// In a listpack Redis stores an integral score as an integer, so `-0`
-    /// reads back as `0`; the skiplist keeps the double as it is.
-    fn normalize(&self, score: f64) -> f64 {
-        if !self.big && score == 0.0 {
-            0.0
-        } else {
-            score
+    /// One step of a ZSCAN: up to `count` elements from `cursor` on, and the
+    /// cursor to continue from (0 when done). A packed set, like a listpack
+    /// in Redis, answers whole in one step.
+    pub fn scan(&self, cursor: u64, count: usize) -> (Vec<(&[u8], f64)>, u64) {
+        match &self.repr {
+            Repr::Small(p) => (p.entries().collect(), 0),
+            Repr::Big(t) => t.scan(cursor, count),
         }
     }
 
-    fn next_prio(&mut self) -> u32 {
-        let mut x = self.rng;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.rng = x;
-        (x >> 32) as u32
+    /// An empty set in the tree representation (tests).
+    #[cfg(test)]
+    fn with_tree() -> ZSet {
+        ZSet { repr: Repr::Big(Box::default()) }
     }
 
-    fn size(&self, t: u32) -> u32 {
-        if t == NIL {
-            0
-        } else {
-            self.nodes[t as usize].size
-        }
-    }
-
-    fn update(&mut self, t: u32) {
-        let (l, r) = (self.nodes[t as usize].left, self.nodes[t as usize].right);
-        self.nodes[t as usize].size = 1 + self.size(l) + self.size(r);
-    }
-
-    /// Frees slot `i` (already out of the tree) and its map entry.
-    fn release(&mut self, i: u32) -> (Bytes, f64) {
-        let n = &mut self.nodes[i as usize];
-        let member = std::mem::take(&mut n.member);
-        let score = n.score;
-        n.size = 0;
-        n.left = NIL;
-        n.right = NIL;
-        self.index.remove(&member);
-        self.bytes -= elem_cost(&member);
-        if self.index.is_empty() {
-            self.nodes = Vec::new();
-            self.free = Vec::new();
-            self.root = NIL;
-        } else {
-            self.free.push(i);
-        }
-        (member, score)
-    }
-
-    /// Number of elements in the prefix of the order where `before(score,
-    /// member)` holds (`before` must be true on a prefix, false after).
-    fn count_before(&self, before: impl Fn(f64, &[u8]) -> bool) -> usize {
-        let mut acc = 0usize;
-        let mut t = self.root;
-        while t != NIL {
-            let n = &self.nodes[t as usize];
-            if before(n.score, &n.member) {
-                acc += self.size(n.left) as usize + 1;
-                t = n.right;
-            } else {
-                t = n.left;
-            }
-        }
-        acc
-    }
-
-    /// Slot of the element at `rank`.
-    fn select(&self, rank: usize) -> Option<u32> {
-        if rank >= self.len() {
-            return None;
-        }
-        let mut r = rank;
-        let mut t = self.root;
-        while t != NIL {
-            let n = &self.nodes[t as usize];
-            let ls = self.size(n.left) as usize;
-            match r.cmp(&ls) {
-                Ordering::Less => t = n.left,
-                Ordering::Equal => return Some(t),
-                Ordering::Greater => {
-                    r -= ls + 1;
-                    t = n.right;
-                }
-            }
-        }
-        None
-    }
-
-    /// Orders slot `a`'s element against slot `b`'s.
-    fn cmp_slots(&self, a: u32, b: u32) -> Ordering {
-        let (x, y) = (&self.nodes[a as usize], &self.nodes[b as usize]);
-        cmp_elem(x.score, &x.member, y.score, &y.member)
-    }
-
-    /// Inserts the detached node `x` into the subtree `t`; returns the new root.
-    fn attach(&mut self, t: u32, x: u32) -> u32 {
-        if t == NIL {
-            return x;
-        }
-        if self.nodes[x as usize].prio > self.nodes[t as usize].prio {
-            let (l, r) = self.split_before(t, x);
-            let n = &mut self.nodes[x as usize];
-            n.left = l;
-            n.right = r;
-            self.update(x);
-            return x;
-        }
-        if self.cmp_slots(x, t) == Ordering::Less {
-            let l = self.attach(self.nodes[t as usize].left, x);
-            self.nodes[t as usize].left = l;
-        } else {
-            let r = self.attach(self.nodes[t as usize].right, x);
-            self.nodes[t as usize].right = r;
-        }
-        self.update(t);
-        t
-    }
-
-    /// Takes the node in slot `x` out of the subtree `t` (which holds it);
-    /// returns the new root.
-    fn detach(&mut self, t: u32, x: u32) -> u32 {
-        if t == NIL {
-            return NIL;
-        }
-        match self.cmp_slots(x, t) {
-            Ordering::Equal => {
-                let (l, r) = (self.nodes[t as usize].left, self.nodes[t as usize].right);
-                self.merge(l, r)
-            }
-            Ordering::Less => {
-                let l = self.detach(self.nodes[t as usize].left, x);
-                self.nodes[t as usize].left = l;
-                self.update(t);
-                t
-            }
-            Ordering::Greater => {
-                let r = self.detach(self.nodes[t as usize].right, x);
-                self.nodes[t as usize].right = r;
-                self.update(t);
-                t
-            }
-        }
-    }
-
-    /// Splits `t` into the elements ordered before slot `x`'s and the rest.
-    fn split_before(&mut self, t: u32, x: u32) -> (u32, u32) {
-        if t == NIL {
-            return (NIL, NIL);
-        }
-        if self.cmp_slots(t, x) == Ordering::Less {
-            let (a, b) = self.split_before(self.nodes[t as usize].right, x);
-            self.nodes[t as usize].right = a;
-            self.update(t);
-            (t, b)
-        } else {
-            let (a, b) = self.split_before(self.nodes[t as usize].left, x);
-            self.nodes[t as usize].left = b;
-            self.update(t);
-            (a, t)
-        }
-    }
-
-    /// Splits `t` into its first `k` elements and the rest.
-    fn split_rank(&mut self, t: u32, k: usize) -> (u32, u32) {
-        if t == NIL {
-            return (NIL, NIL);
-        }
-        let ls = self.size(self.nodes[t as usize].left) as usize;
-        if k <= ls {
-            let (a, b) = self.split_rank(self.nodes[t as usize].left, k);
-            self.nodes[t as usize].left = b;
-            self.update(t);
-            (a, t)
-        } else {
-            let (a, b) = self.split_rank(self.nodes[t as usize].right, k - ls - 1);
-            self.nodes[t as usize].right = a;
-            self.update(t);
-            (t, b)
-        }
-    }
-
-    /// Joins two subtrees, every element of `a` ordered before `b`'s.
-    fn merge(&mut self, a: u32, b: u32) -> u32 {
-        if a == NIL {
-            return b;
-        }
-        if b == NIL {
-            return a;
-        }
-        if self.nodes[a as usize].prio > self.nodes[b as usize].prio {
-            let r = self.merge(self.nodes[a as usize].right, b);
-            self.nodes[a as usize].right = r;
-            self.update(a);
-            a
-        } else {
-            let l = self.merge(a, self.nodes[b as usize].left);
-            self.nodes[b as usize].left = l;
-            self.update(b);
-            b
-        }
-    }
-
-    fn collect_in_order(&self, t: u32, out: &mut Vec<u32>) {
-        let mut stack = Vec::new();
-        let mut cur = t;
-        loop {
-            while cur != NIL {
-                stack.push(cur);
-                cur = self.nodes[cur as usize].left;
-            }
-            let Some(n) = stack.pop() else { break };
-            out.push(n);
-            cur = self.nodes[n as usize].right;
-        }
-    }
-
-    /// Checks the tree's invariants (tests).
+    /// Checks the representation's invariants (tests).
     #[cfg(test)]
     fn check(&self) {
-        fn walk(z: &ZSet, t: u32) -> u32 {
-            if t == NIL {
-                return 0;
-            }
-            let n = &z.nodes[t as usize];
-            for c in [n.left, n.right] {
-                if c != NIL {
-                    assert!(z.nodes[c as usize].prio <= n.prio, "heap order");
-                }
-            }
-            if n.left != NIL {
-                assert_eq!(z.cmp_slots(n.left, t), Ordering::Less);
-            }
-            if n.right != NIL {
-                assert_eq!(z.cmp_slots(t, n.right), Ordering::Less);
-            }
-            let s = 1 + walk(z, n.left) + walk(z, n.right);
-            assert_eq!(s, n.size, "subtree size");
-            assert_eq!(z.index.get(&n.member), Some(&t));
-            s
-        }
-        assert_eq!(walk(self, self.root) as usize, self.len());
-        let live = self.nodes.iter().filter(|n| n.size > 0).count();
-        assert_eq!(live, self.len());
-        assert_eq!(live + self.free.len(), self.nodes.len());
-        assert_eq!(self.bytes, self.index.keys().map(elem_cost).sum::<usize>());
+        either!(self, r => r.check())
     }
 }
 
 /// In-order iteration from a rank (see [`ZSet::iter_from`]).
-pub struct Iter<'a> {
-    z: &'a ZSet,
-    stack: Vec<u32>,
-    rev: bool,
+pub struct Iter<'a>(Walk<'a>);
+
+enum Walk<'a> {
+    Small(packed::Iter<'a>),
+    Big(tree::Iter<'a>),
 }
 
 impl<'a> Iterator for Iter<'a> {
-    type Item = (&'a Bytes, f64);
+    type Item = (&'a [u8], f64);
 
     fn next(&mut self) -> Option<Self::Item> {
-        let t = self.stack.pop()?;
-        let nodes = &self.z.nodes;
-        let n = &nodes[t as usize];
-        let mut c = if self.rev { n.left } else { n.right };
-        while c != NIL {
-            self.stack.push(c);
-            c = if self.rev { nodes[c as usize].right } else { nodes[c as usize].left };
+        match &mut self.0 {
+            Walk::Small(w) => w.next(),
+            Walk::Big(w) => w.next(),
         }
-        Some((&n.member, n.score))
     }
 }
 
@@ -729,7 +416,7 @@ mod tests {
     }
 
     fn items(z: &ZSet) -> Vec<(Bytes, f64)> {
-        z.iter().map(|(m, s)| (m.clone(), s)).collect()
+        z.iter().map(|(m, s)| (Bytes::copy_from_slice(m), s)).collect()
     }
 
     #[derive(Debug, Clone)]
@@ -786,14 +473,14 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(300))]
 
         #[test]
-        fn matches_sorted_vec_model(ops in proptest::collection::vec(op(), 1..150), same_score in any::<bool>()) {
-            let mut z = ZSet::new();
+        fn matches_sorted_vec_model(ops in proptest::collection::vec(op(), 1..150), same_score in any::<bool>(), big in any::<bool>()) {
+            let mut z = if big { ZSet::with_tree() } else { ZSet::new() };
             let mut m = Model::default();
             for op in ops {
                 match op {
                     Op::Insert(x, s) => {
                         let s = if same_score { 0.0 } else { score_of(s) };
-                        prop_assert_eq!(z.insert(member(x), s), m.insert(member(x), s));
+                        prop_assert_eq!(z.insert(&member(x), s), m.insert(member(x), s));
                     }
                     Op::Remove(x) => prop_assert_eq!(z.remove(&member(x)), m.remove(&member(x))),
                     Op::Rank(x) => {
@@ -802,11 +489,11 @@ mod tests {
                         prop_assert_eq!(z.score(&member(x)), want.map(|p| m.v[p].1));
                     }
                     Op::Select(r) => {
-                        let got = z.get_by_rank(r as usize).map(|(a, s)| (a.clone(), s));
+                        let got = z.get_by_rank(r as usize).map(|(a, s)| (Bytes::copy_from_slice(a), s));
                         prop_assert_eq!(got, m.v.get(r as usize).cloned());
                     }
                     Op::IterFrom(r, rev, k) => {
-                        let got: Vec<_> = z.iter_from(r as usize, rev).take(k as usize).map(|(a, s)| (a.clone(), s)).collect();
+                        let got: Vec<_> = z.iter_from(r as usize, rev).take(k as usize).map(|(a, s)| (Bytes::copy_from_slice(a), s)).collect();
                         let r = r as usize;
                         let want: Vec<_> = if r >= m.v.len() {
                             vec![]
@@ -859,7 +546,7 @@ mod tests {
                         let mut cursor = 0;
                         loop {
                             let (page, next) = z.scan(cursor, count as usize);
-                            seen.extend(page.into_iter().map(|(a, _)| a.clone()));
+                            seen.extend(page.into_iter().map(|(a, _)| Bytes::copy_from_slice(a)));
                             if next == 0 { break; }
                             cursor = next;
                         }
@@ -880,28 +567,32 @@ mod tests {
     fn encoding_is_sticky() {
         let mut z = ZSet::new();
         for i in 0..128 {
-            z.insert(b(&format!("m{i}")), i as f64);
+            z.insert(&b(&format!("m{i}")), i as f64);
         }
         assert_eq!(z.encoding(), "listpack");
-        z.insert(b("one-more"), 0.0);
+        let mut want = items(&z);
+        z.insert(&b("one-more"), 0.0);
         assert_eq!(z.encoding(), "skiplist");
+        z.check();
+        want.insert(1, (b("one-more"), 0.0));
+        assert_eq!(items(&z), want);
         z.remove(b"one-more");
         assert_eq!(z.encoding(), "skiplist");
 
         let mut z = ZSet::new();
-        z.insert(b(&"x".repeat(64)), 1.0);
+        z.insert(&b(&"x".repeat(64)), 1.0);
         assert_eq!(z.encoding(), "listpack");
-        z.insert(b(&"x".repeat(65)), 1.0);
+        z.insert(&b(&"x".repeat(65)), 1.0);
         assert_eq!(z.encoding(), "skiplist");
     }
 
     #[test]
     fn negative_zero_is_normalized_only_in_listpack() {
         let mut z = ZSet::new();
-        z.insert(b("a"), -0.0);
+        z.insert(&b("a"), -0.0);
         assert!(z.score(b"a").unwrap().is_sign_positive());
         let mut big = ZSet::from_pairs((0..200).map(|i| (b(&format!("m{i}")), i as f64)).collect());
-        big.insert(b("z"), -0.0);
+        big.insert(&b("z"), -0.0);
         assert!(big.score(b"z").unwrap().is_sign_negative());
         let small = ZSet::from_pairs(vec![(b("a"), -0.0)]);
         assert!(small.score(b"a").unwrap().is_sign_positive());
@@ -909,14 +600,14 @@ mod tests {
 
     #[test]
     fn memory_accounting_returns_to_base() {
-        let mut z = ZSet::new();
+        let mut z = ZSet::with_tree();
         let base = z.mem_bytes();
         for i in 0..1000 {
-            z.insert(b(&format!("member-{i}")), i as f64);
+            z.insert(&b(&format!("member-{i}")), i as f64);
         }
         assert!(z.mem_bytes() > base + 1000 * 16);
         for i in 0..1000 {
-            z.insert(b(&format!("member-{i}")), -(i as f64));
+            z.insert(&b(&format!("member-{i}")), -(i as f64));
         }
         z.check();
         for i in 0..1000 {
@@ -929,20 +620,20 @@ mod tests {
     fn scan_keeps_slots_across_updates() {
         let mut z = ZSet::new();
         for i in 0..300 {
-            z.insert(b(&format!("m{i}")), i as f64);
+            z.insert(&b(&format!("m{i}")), i as f64);
         }
         let (page, cursor) = z.scan(0, 100);
         assert_eq!(page.len(), 100);
         assert_ne!(cursor, 0);
         // Rescoring every element must not move any of them to another slot.
         for i in 0..300 {
-            z.insert(b(&format!("m{i}")), -(i as f64));
+            z.insert(&b(&format!("m{i}")), -(i as f64));
         }
         let mut seen: Vec<Bytes> = Vec::new();
         let mut c = cursor;
         loop {
             let (page, next) = z.scan(c, 50);
-            seen.extend(page.into_iter().map(|(m, _)| m.clone()));
+            seen.extend(page.into_iter().map(|(m, _)| Bytes::copy_from_slice(m)));
             if next == 0 {
                 break;
             }
@@ -955,10 +646,10 @@ mod tests {
     fn equality_ignores_shape() {
         let a = ZSet::from_pairs(vec![(b("a"), 1.0), (b("b"), 2.0)]);
         let mut c = ZSet::new();
-        c.insert(b("b"), 2.0);
-        c.insert(b("a"), 1.0);
+        c.insert(&b("b"), 2.0);
+        c.insert(&b("a"), 1.0);
         assert_eq!(a, c);
-        c.insert(b("a"), 1.5);
+        c.insert(&b("a"), 1.5);
         assert_ne!(a, c);
         assert_eq!(c.clone(), c);
     }
@@ -968,10 +659,10 @@ mod tests {
         let mut z = ZSet::new();
         // Sorted insertion is the worst case for an unbalanced tree.
         for i in 0..200_000 {
-            z.insert(b(&format!("{i:08}")), i as f64);
+            z.insert(&b(&format!("{i:08}")), i as f64);
         }
         assert_eq!(z.rank(b"00150000"), Some(150_000));
-        assert_eq!(z.get_by_rank(7).map(|(m, _)| m.clone()), Some(b("00000007")));
+        assert_eq!(z.get_by_rank(7).map(|(m, _)| Bytes::copy_from_slice(m)), Some(b("00000007")));
         let removed = z.remove_rank_range(10, 100_010);
         assert_eq!(removed.len(), 100_000);
         assert_eq!(z.len(), 100_000);
