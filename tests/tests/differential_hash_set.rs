@@ -56,6 +56,19 @@ const SCRIPT: &str = r#"
 = HSET h f2 back
 = HKEYS h
 = HDEL nohash f
+# values change length in place, first, middle and last (listpack)
+= HSET upd a 1 b 22 c 333
+= HSET upd a 1111111111 b 7 c ""
+= HGETALL upd
+= HINCRBY upd b 1000000
+= HINCRBYFLOAT upd a 0.5
+= HSET upd c 12
+= HGETALL upd
+= HDEL upd a
+= HSET upd 1234567890123456789012345678901234567890123456789012345678901234 1234567890123456789012345678901234567890123456789012345678901234 a short
+= HGETALL upd
+= OBJECT ENCODING upd
+= HSCAN upd 0 COUNT 1
 # --- arity
 = HSET h f
 = HSET h

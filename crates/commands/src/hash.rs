@@ -5,11 +5,13 @@
 
 use crate::args::{parse_f64, parse_i64};
 use crate::error::{CmdError, CmdResult};
-use crate::strings::{add_floats, owned};
+use crate::strings::add_floats;
 use crate::{CommandSpec, Exec::Shard as SH, MultiKey::No};
 use bytes::Bytes;
 use resp::Reply;
 use store::glob::glob_match;
+use store::types::hash::Pair;
+use store::value::copy_out;
 use store::types::Hash;
 use store::{Shard, Value, ValueRef};
 
@@ -27,10 +29,16 @@ fn read<'a>(shard: &'a mut Shard, key: &[u8]) -> Result<Option<&'a Hash>, CmdErr
     }
 }
 
-/// Field/value pairs: a flat array in RESP2, an array of `[field, value]`
-/// arrays in RESP3, as Redis 7.0 answers HRANDFIELD ... WITHVALUES.
-fn flat_pairs<'a>(pairs: impl Iterator<Item = (&'a Bytes, &'a Bytes)>) -> Reply {
-    Reply::Pairs(pairs.map(|(f, v)| (Reply::Bulk(f.clone()), Reply::Bulk(v.clone()))).collect())
+/// Field/value pairs copied out of the store, in order.
+fn copy_pairs(pairs: &[Pair<'_>]) -> Vec<(Reply, Reply)> {
+    let flat: Vec<&[u8]> = pairs.iter().flat_map(|&(f, v)| [f, v]).collect();
+    let mut copies = copy_out(&flat).into_iter().map(Reply::Bulk);
+    std::iter::from_fn(|| Some((copies.next()?, copies.next()?))).collect()
+}
+
+/// Byte strings copied out of the store, as bulk replies.
+fn bulks(parts: &[&[u8]]) -> Vec<Reply> {
+    copy_out(parts).into_iter().map(Reply::Bulk).collect()
 }
 
 /// ```text
@@ -55,7 +63,7 @@ fn set_pairs(shard: &mut Shard, argv: &[Bytes], name: &str) -> Result<usize, Cmd
     }
     let mut v = shard.value_mut_or_insert(&argv[1], Value::new_hash);
     let Value::Hash(h) = &mut *v else { return Err(CmdError::WrongType) };
-    Ok(argv[2..].chunks_exact(2).filter(|p| h.insert(owned(&p[0]), owned(&p[1]))).count())
+    Ok(argv[2..].chunks_exact(2).filter(|p| h.insert(&p[0], &p[1])).count())
 }
 
 /// ```text
@@ -67,7 +75,7 @@ pub fn hsetnx(shard: &mut Shard, argv: &[Bytes]) -> CmdResult {
     if h.contains(&argv[2]) {
         return Ok(Reply::Int(0));
     }
-    h.insert(owned(&argv[2]), owned(&argv[3]));
+    h.insert(&argv[2], &argv[3]);
     Ok(Reply::Int(1))
 }
 
@@ -75,7 +83,7 @@ pub fn hsetnx(shard: &mut Shard, argv: &[Bytes]) -> CmdResult {
 /// HGET key field
 /// ```
 pub fn hget(shard: &mut Shard, argv: &[Bytes]) -> CmdResult {
-    Ok(read(shard, &argv[1])?.and_then(|h| h.get(&argv[2]).cloned()).map(Reply::Bulk).unwrap_or(Reply::Nil))
+    Ok(read(shard, &argv[1])?.and_then(|h| h.get(&argv[2])).map(|v| Reply::Bulk(Bytes::copy_from_slice(v))).unwrap_or(Reply::Nil))
 }
 
 /// ```text
@@ -83,7 +91,10 @@ pub fn hget(shard: &mut Shard, argv: &[Bytes]) -> CmdResult {
 /// ```
 pub fn hmget(shard: &mut Shard, argv: &[Bytes]) -> CmdResult {
     let h = read(shard, &argv[1])?;
-    let items = argv[2..].iter().map(|f| h.and_then(|h| h.get(f)).cloned().map(Reply::Bulk).unwrap_or(Reply::Nil)).collect();
+    let values: Vec<Option<&[u8]>> = argv[2..].iter().map(|f| h.and_then(|h| h.get(f))).collect();
+    let found: Vec<&[u8]> = values.iter().flatten().copied().collect();
+    let mut copies = copy_out(&found).into_iter();
+    let items = values.iter().map(|v| v.and_then(|_| copies.next()).map(Reply::Bulk).unwrap_or(Reply::Nil)).collect();
     Ok(Reply::Array(items))
 }
 
@@ -112,7 +123,7 @@ pub fn hexists(shard: &mut Shard, argv: &[Bytes]) -> CmdResult {
 /// HKEYS key
 /// ```
 pub fn hkeys(shard: &mut Shard, argv: &[Bytes]) -> CmdResult {
-    let items = read(shard, &argv[1])?.map(|h| h.iter().map(|(f, _)| Reply::Bulk(f.clone())).collect()).unwrap_or_default();
+    let items = read(shard, &argv[1])?.map(|h| bulks(&h.iter().map(|(f, _)| f).collect::<Vec<_>>())).unwrap_or_default();
     Ok(Reply::Array(items))
 }
 
@@ -120,7 +131,7 @@ pub fn hkeys(shard: &mut Shard, argv: &[Bytes]) -> CmdResult {
 /// HVALS key
 /// ```
 pub fn hvals(shard: &mut Shard, argv: &[Bytes]) -> CmdResult {
-    let items = read(shard, &argv[1])?.map(|h| h.iter().map(|(_, v)| Reply::Bulk(v.clone())).collect()).unwrap_or_default();
+    let items = read(shard, &argv[1])?.map(|h| bulks(&h.iter().map(|(_, v)| v).collect::<Vec<_>>())).unwrap_or_default();
     Ok(Reply::Array(items))
 }
 
@@ -128,9 +139,7 @@ pub fn hvals(shard: &mut Shard, argv: &[Bytes]) -> CmdResult {
 /// HGETALL key
 /// ```
 pub fn hgetall(shard: &mut Shard, argv: &[Bytes]) -> CmdResult {
-    let pairs = read(shard, &argv[1])?
-        .map(|h| h.iter().map(|(k, v)| (Reply::Bulk(k.clone()), Reply::Bulk(v.clone()))).collect())
-        .unwrap_or_default();
+    let pairs = read(shard, &argv[1])?.map(|h| copy_pairs(&h.iter().collect::<Vec<_>>())).unwrap_or_default();
     Ok(Reply::Map(pairs))
 }
 
@@ -140,7 +149,7 @@ pub fn hgetall(shard: &mut Shard, argv: &[Bytes]) -> CmdResult {
 pub fn hdel(shard: &mut Shard, argv: &[Bytes]) -> CmdResult {
     let Some(mut v) = shard.value_mut(&argv[1]) else { return Ok(Reply::Int(0)) };
     let Value::Hash(h) = &mut *v else { return Err(CmdError::WrongType) };
-    Ok(Reply::Int(argv[2..].iter().filter(|f| h.remove(f).is_some()).count() as i64))
+    Ok(Reply::Int(argv[2..].iter().filter(|f| h.remove(f)).count() as i64))
 }
 
 /// ```text
@@ -155,7 +164,7 @@ pub fn hincrby(shard: &mut Shard, argv: &[Bytes]) -> CmdResult {
         Some(t) => parse_i64(t).ok_or_else(|| CmdError::Other("hash value is not an integer".into()))?,
     };
     let new = cur.checked_add(incr).ok_or(CmdError::Overflow)?;
-    h.insert(owned(&argv[2]), Bytes::from(new.to_string()));
+    h.insert(&argv[2], new.to_string().as_bytes());
     Ok(Reply::Int(new))
 }
 
@@ -213,12 +222,12 @@ pub fn hincrbyfloat(shard: &mut Shard, argv: &[Bytes]) -> CmdResult {
     }
     let mut v = shard.value_mut_or_insert(&argv[1], Value::new_hash);
     let Value::Hash(h) = &mut *v else { return Err(CmdError::WrongType) };
-    let cur = h.get(&argv[2]).cloned().unwrap_or_else(|| Bytes::from_static(b"0"));
-    if long_double_kind(&cur) == LongDouble::Invalid {
+    let cur = h.get(&argv[2]).unwrap_or(b"0");
+    if long_double_kind(cur) == LongDouble::Invalid {
         return Err(CmdError::Other("hash value is not a float".into()));
     }
-    let text = Bytes::from(add_floats(&cur, &argv[3])?);
-    h.insert(owned(&argv[2]), text.clone());
+    let text = Bytes::from(add_floats(cur, &argv[3])?);
+    h.insert(&argv[2], &text);
     Ok(Reply::Bulk(text))
 }
 
@@ -249,7 +258,7 @@ pub(crate) fn repeats(count: i64) -> Result<usize, CmdError> {
 /// values (RESP2's flat shape).
 pub fn hrandfield(shard: &mut Shard, argv: &[Bytes]) -> CmdResult {
     if argv.len() == 2 {
-        let field = read(shard, &argv[1])?.and_then(|h| h.random()).map(|(f, _)| f.clone());
+        let field = read(shard, &argv[1])?.and_then(|h| h.random()).map(|(f, _)| Bytes::copy_from_slice(f));
         return Ok(field.map(Reply::Bulk).unwrap_or(Reply::Nil));
     }
     let count = parse_random_count(&argv[2])?;
@@ -264,11 +273,22 @@ pub fn hrandfield(shard: &mut Shard, argv: &[Bytes]) -> CmdResult {
         _ => return Err(CmdError::Syntax),
     };
     let Some(h) = read(shard, &argv[1])? else { return Ok(Reply::Array(vec![])) };
-    let picks = if count >= 0 { h.random_distinct(count as usize) } else { h.random_with_repeats(repeats(count)?) };
-    if withvalues {
-        Ok(flat_pairs(picks.into_iter()))
+    let (unique, order) = if count >= 0 {
+        let picks = h.random_distinct(count as usize);
+        let order = (0..picks.len()).collect();
+        (picks, order)
     } else {
-        Ok(Reply::Array(picks.into_iter().map(|(f, _)| Reply::Bulk(f.clone())).collect()))
+        // Each distinct pair is copied once, and its repeats share the copy.
+        h.random_with_repeats(repeats(count)?)
+    };
+    let flat: Vec<&[u8]> = unique.iter().flat_map(|&(f, v)| std::iter::once(f).chain(withvalues.then_some(v))).collect();
+    let copies = copy_out(&flat);
+    if withvalues {
+        // A flat array in RESP2, an array of `[field, value]` arrays in
+        // RESP3, as Redis 7.0 answers HRANDFIELD ... WITHVALUES.
+        Ok(Reply::Pairs(order.into_iter().map(|i| (Reply::Bulk(copies[2 * i].clone()), Reply::Bulk(copies[2 * i + 1].clone()))).collect()))
+    } else {
+        Ok(Reply::Array(order.into_iter().map(|i| Reply::Bulk(copies[i].clone())).collect()))
     }
 }
 
@@ -344,14 +364,14 @@ pub fn hscan(shard: &mut Shard, argv: &[Bytes]) -> CmdResult {
     let cursor = parse_scan_cursor(&argv[2])?;
     let Some(h) = read(shard, &argv[1])? else { return Ok(scan_reply(0, vec![])) };
     let opts = ScanOpts::parse(argv)?;
-    let mut items = Vec::new();
+    let mut parts = Vec::new();
     let next = h.scan(cursor, opts.count, |f, v| {
         if opts.matches(f) {
-            items.push(Reply::Bulk(f.clone()));
-            items.push(Reply::Bulk(v.clone()));
+            parts.push(f);
+            parts.push(v);
         }
     });
-    Ok(scan_reply(next, items))
+    Ok(scan_reply(next, bulks(&parts)))
 }
 
 /// The hash commands of this module.

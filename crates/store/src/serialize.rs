@@ -292,13 +292,15 @@ fn decode_body(tag: u8, r: &mut Reader<'_>) -> Result<Value, DecodeError> {
             let n = r.count(2)?;
             let mut h = Hash::new();
             for _ in 0..n {
-                let f = r.blob()?;
-                let v = r.blob()?;
+                let flen = r.length()?;
+                let f = r.take(flen)?;
+                let vlen = r.length()?;
+                let v = r.take(vlen)?;
                 if !h.insert(f, v) {
                     return Err(DecodeError::Malformed("duplicate hash field"));
                 }
             }
-            Ok(Value::Hash(Box::new(h)))
+            Ok(Value::Hash(h))
         }
         TAG_SET => {
             let n = r.count(1)?;
@@ -409,9 +411,9 @@ mod tests {
             proptest::collection::btree_map(blob(), blob(), 1..150).prop_map(|m: BTreeMap<Bytes, Bytes>| {
                 let mut h = Hash::new();
                 m.into_iter().for_each(|(f, v)| {
-                    h.insert(f, v);
+                    h.insert(&f, &v);
                 });
-                Value::Hash(Box::new(h))
+                Value::Hash(h)
             }),
             proptest::collection::btree_set(blob(), 1..600).prop_map(|m: BTreeSet<Bytes>| {
                 let mut s = Set::new();
@@ -539,8 +541,8 @@ mod tests {
         let v = parse_dump_payload(&dump_payload(&Value::Set(Box::new(s)))).unwrap();
         assert_eq!(v.encoding(), "intset");
         let mut h = Hash::new();
-        h.insert(b("f"), Bytes::from(vec![b'x'; 100]));
-        let v = parse_dump_payload(&dump_payload(&Value::Hash(Box::new(h)))).unwrap();
+        h.insert(b"f", &[b'x'; 100]);
+        let v = parse_dump_payload(&dump_payload(&Value::Hash(h))).unwrap();
         assert_eq!(v.encoding(), "hashtable");
     }
 

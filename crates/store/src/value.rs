@@ -17,13 +17,31 @@ pub fn alloc_size(n: usize) -> usize {
     n.next_multiple_of(1 << (log2 - 2))
 }
 
+/// Copies byte strings out of the store (for a reply): one buffer for all of
+/// them and one `Bytes` view of it per string, a single allocation however
+/// many there are.
+pub fn copy_out(parts: &[&[u8]]) -> Vec<Bytes> {
+    let mut buf = Vec::with_capacity(parts.iter().map(|p| p.len()).sum());
+    parts.iter().for_each(|p| buf.extend_from_slice(p));
+    let buf = Bytes::from(buf);
+    let mut at = 0;
+    parts
+        .iter()
+        .map(|p| {
+            at += p.len();
+            buf.slice(at - p.len()..at)
+        })
+        .collect()
+}
+
 /// A stored value. Strings are binary-safe.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Str(Bytes),
-    // Containers are boxed so a string entry does not pay for their size.
+    // Containers are boxed so a string entry does not pay for their size;
+    // a hash is no bigger than a string handle, so it is not.
     List(Box<List>),
-    Hash(Box<Hash>),
+    Hash(Hash),
     Set(Box<Set>),
     ZSet(Box<ZSet>),
 }
@@ -34,7 +52,7 @@ impl Value {
     }
 
     pub fn new_hash() -> Value {
-        Value::Hash(Box::default())
+        Value::Hash(Hash::new())
     }
 
     pub fn new_set() -> Value {
@@ -143,7 +161,7 @@ impl<'a> ValueRef<'a> {
         match self {
             ValueRef::Str(s) => Value::Str(Bytes::copy_from_slice(s)),
             ValueRef::List(l) => Value::List(Box::new(l.clone())),
-            ValueRef::Hash(h) => Value::Hash(Box::new(h.clone())),
+            ValueRef::Hash(h) => Value::Hash(h.clone()),
             ValueRef::Set(s) => Value::Set(Box::new(s.clone())),
             ValueRef::ZSet(z) => Value::ZSet(Box::new(z.clone())),
         }

@@ -12,8 +12,8 @@
 //! boundary (ZREVRANGE) without an offset table.
 
 use super::cmp_elem;
-use crate::value::alloc_size;
-use bytes::{Bytes, BytesMut};
+use crate::value::{alloc_size, copy_out};
+use bytes::Bytes;
 use std::cmp::Ordering;
 
 /// Bytes an element takes besides its member.
@@ -253,24 +253,9 @@ impl<'a> Iterator for Iter<'a> {
     }
 }
 
-/// Owned copies of `items`: every member copied into one shared buffer and
-/// handed out as slices of it, one allocation for the lot instead of one per
-/// member.
+/// Owned copies of `items`, their members copied out in one allocation
+/// (see [`copy_out`]).
 pub fn owned_pairs<'a>(items: impl Iterator<Item = (&'a [u8], f64)>) -> Vec<(Bytes, f64)> {
-    let items: Vec<(&[u8], f64)> = items.collect();
-    let total = items.iter().map(|(m, _)| m.len()).sum();
-    let mut buf = BytesMut::with_capacity(total);
-    for (m, _) in &items {
-        buf.extend_from_slice(m);
-    }
-    let buf = buf.freeze();
-    let mut at = 0;
-    items
-        .iter()
-        .map(|&(m, s)| {
-            let b = buf.slice(at..at + m.len());
-            at += m.len();
-            (b, s)
-        })
-        .collect()
+    let (members, scores): (Vec<&[u8]>, Vec<f64>) = items.unzip();
+    copy_out(&members).into_iter().zip(scores).collect()
 }
