@@ -124,7 +124,7 @@ fn shard_ops(c: &mut Criterion) {
                     *k = (slots::key_slot(&keys[i]), &keys[i]);
                 }
                 if prefetched {
-                    shard.prefetch(&batch);
+                    shard.prefetch(&batch, false);
                 }
                 batch.iter().filter(|(_, k)| shard.get(k).is_some()).count()
             })

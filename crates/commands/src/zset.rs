@@ -364,7 +364,7 @@ fn store_result(shard: &mut Shard, dst: &[u8], z: ZSet) -> CmdResult {
     if n == 0 {
         shard.remove(dst);
     } else {
-        shard.insert(dst, Value::ZSet(Box::new(z)), None);
+        shard.insert(dst, Value::ZSet(z), None);
     }
     Ok(Reply::Int(n as i64))
 }

@@ -314,9 +314,13 @@ impl Conn {
         let ranges = &core.node.ranges;
         let mut keys: [(slots::Slot, &[u8]); WARM_KEYS] = [(0, &[]); WARM_KEYS];
         let mut n = 0;
+        // Container commands go on to read the value's own allocation.
+        let mut values = false;
         'batch: for argv in batch {
             let Some(idx) = argv.first().and_then(|name| self.command_index(name)) else { continue };
-            for i in commands::table()[idx].key_indexes(argv.len()) {
+            let spec = &commands::table()[idx];
+            values |= matches!(spec.group, "hash" | "list" | "set" | "sorted-set");
+            for i in spec.key_indexes(argv.len()) {
                 if n == WARM_KEYS {
                     break 'batch;
                 }
@@ -328,7 +332,7 @@ impl Conn {
             }
         }
         if n > 1 {
-            self.core.shard.borrow().prefetch(&keys[..n]);
+            self.core.shard.borrow().prefetch(&keys[..n], values);
         }
     }
 

@@ -329,7 +329,7 @@ fn decode_body(tag: u8, r: &mut Reader<'_>) -> Result<Value, DecodeError> {
             if z.len() != n {
                 return Err(DecodeError::Malformed("duplicate sorted set member"));
             }
-            Ok(Value::ZSet(Box::new(z)))
+            Ok(Value::ZSet(z))
         }
         other => Err(DecodeError::UnknownType(other)),
     }
@@ -427,7 +427,7 @@ mod tests {
                 m.into_iter().for_each(|(e, sc)| {
                     z.insert(&e, sc);
                 });
-                Value::ZSet(Box::new(z))
+                Value::ZSet(z)
             }),
         ]
     }
@@ -551,7 +551,7 @@ mod tests {
         let mut z = ZSet::new();
         z.insert(b"a", 1.5);
         z.insert(b"b", f64::NEG_INFINITY);
-        let v = Value::ZSet(Box::new(z));
+        let v = Value::ZSet(z);
         let back = parse_dump_payload(&dump_payload(&v)).unwrap();
         assert_eq!(back, v);
         assert_eq!(back.encoding(), "listpack");
@@ -561,7 +561,7 @@ mod tests {
             z.insert(format!("m{i}").as_bytes(), i as f64);
         }
         z.insert(b"neg0", -0.0);
-        let v = Value::ZSet(Box::new(z));
+        let v = Value::ZSet(z);
         let back = parse_dump_payload(&dump_payload(&v)).unwrap();
         assert_eq!(back, v);
         assert_eq!(back.encoding(), "skiplist");

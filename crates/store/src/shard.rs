@@ -241,7 +241,11 @@ impl Shard {
     ///
     /// Each key comes with its slot (`key_slot`), which the caller has
     /// usually computed already to route the command.
-    pub fn prefetch(&self, keys: &[(Slot, &[u8])]) {
+    ///
+    /// With `values`, a third step finds each node (by now arriving) and
+    /// requests its value's heap data: a container's first elements, which
+    /// the commands of container types read next.
+    pub fn prefetch(&self, keys: &[(Slot, &[u8])], values: bool) {
         const STAGE: usize = 64;
         for chunk in keys.chunks(STAGE) {
             let mut at = [(0u16, 0u64); STAGE];
@@ -257,6 +261,13 @@ impl Shard {
                     n.prefetch();
                     false
                 });
+            }
+            if values {
+                for (&(slot, hash), &(_, key)) in at.iter().zip(chunk) {
+                    if let Some(v) = self.slots[slot as usize].find(hash, |n| n.key() == key).and_then(|n| n.boxed()) {
+                        v.prefetch_heap();
+                    }
+                }
             }
         }
     }

@@ -39,11 +39,11 @@ pub fn copy_out(parts: &[&[u8]]) -> Vec<Bytes> {
 pub enum Value {
     Str(Bytes),
     // Containers are boxed so a string entry does not pay for their size;
-    // a hash is no bigger than a string handle, so it is not.
+    // a hash or a sorted set is no bigger than a string handle, so it is not.
     List(Box<List>),
     Hash(Hash),
     Set(Box<Set>),
-    ZSet(Box<ZSet>),
+    ZSet(ZSet),
 }
 
 impl Value {
@@ -60,7 +60,7 @@ impl Value {
     }
 
     pub fn new_zset() -> Value {
-        Value::ZSet(Box::default())
+        Value::ZSet(ZSet::default())
     }
 
     /// A borrowed view of the value (the form the shard hands out).
@@ -98,6 +98,19 @@ impl Value {
     /// A container with no elements (Redis deletes such keys).
     pub fn is_empty_container(&self) -> bool {
         self.view().is_empty_container()
+    }
+
+    /// Starts loading the value's first heap cache line (a long string's
+    /// bytes, a container's header or first elements) without waiting.
+    pub(crate) fn prefetch_heap(&self) {
+        use crate::node::prefetch_line;
+        match self {
+            Value::Str(b) => prefetch_line(b.as_ptr()),
+            Value::List(l) => prefetch_line((&**l as *const List).cast()),
+            Value::Hash(h) => h.prefetch(),
+            Value::Set(s) => prefetch_line((&**s as *const Set).cast()),
+            Value::ZSet(z) => z.prefetch(),
+        }
     }
 }
 
@@ -163,7 +176,7 @@ impl<'a> ValueRef<'a> {
             ValueRef::List(l) => Value::List(Box::new(l.clone())),
             ValueRef::Hash(h) => Value::Hash(h.clone()),
             ValueRef::Set(s) => Value::Set(Box::new(s.clone())),
-            ValueRef::ZSet(z) => Value::ZSet(Box::new(z.clone())),
+            ValueRef::ZSet(z) => Value::ZSet(z.clone()),
         }
     }
 }

@@ -260,6 +260,15 @@ impl Hash {
         }
     }
 
+    /// Starts loading the first pairs (packed) or the table header without
+    /// waiting for them.
+    pub fn prefetch(&self) {
+        match &self.0 {
+            Repr::Packed(p) => crate::node::prefetch_line(p.buf.as_ptr()),
+            Repr::Table(t) => crate::node::prefetch_line((&**t as *const Table).cast()),
+        }
+    }
+
     pub fn encoding(&self) -> &'static str {
         match &self.0 {
             Repr::Packed(_) => "listpack",

@@ -73,6 +73,8 @@ pub struct ZSet {
     repr: Repr,
 }
 
+/// 24 bytes, so that a set sits unboxed in its key's node (no bigger than
+/// a string value there).
 #[derive(Debug, Clone)]
 enum Repr {
     Small(Packed),
@@ -169,6 +171,15 @@ impl ZSet {
         match &mut self.repr {
             Repr::Big(t) => t.insert(member, score),
             Repr::Small(_) => unreachable!("converted above"),
+        }
+    }
+
+    /// Starts loading the set's first cache line of elements (packed) or its
+    /// tree header without waiting for it.
+    pub fn prefetch(&self) {
+        match &self.repr {
+            Repr::Small(p) => p.prefetch(),
+            Repr::Big(t) => crate::node::prefetch_line((&**t as *const Tree).cast()),
         }
     }
 
@@ -561,6 +572,12 @@ mod tests {
                 prop_assert_eq!(z.len(), m.v.len());
             }
         }
+    }
+
+    #[test]
+    fn handle_fits_in_a_value() {
+        assert!(std::mem::size_of::<ZSet>() <= 24, "{}", std::mem::size_of::<ZSet>());
+        assert!(std::mem::size_of::<crate::Value>() <= 40, "{}", std::mem::size_of::<crate::Value>());
     }
 
     #[test]

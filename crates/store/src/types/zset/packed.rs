@@ -21,8 +21,11 @@ const OVERHEAD: usize = 10;
 
 #[derive(Debug, Clone, Default)]
 pub(super) struct Packed {
-    buf: Vec<u8>,
-    len: usize,
+    /// Exactly as long as its elements: a write that changes the size
+    /// reallocates, as a listpack does (the allocator's size classes absorb
+    /// most of it without moving the buffer).
+    buf: Box<[u8]>,
+    len: u16,
 }
 
 /// The element that starts at `off`: its score, its member, and where the
@@ -40,14 +43,22 @@ fn start_before(buf: &[u8], end: usize) -> usize {
 
 impl Packed {
     pub(super) fn len(&self) -> usize {
-        self.len
+        self.len as usize
     }
 
     pub(super) fn mem_bytes(&self) -> usize {
-        if self.buf.capacity() == 0 {
+        if self.buf.is_empty() {
             0
         } else {
-            alloc_size(self.buf.capacity())
+            alloc_size(self.buf.len())
+        }
+    }
+
+    /// Starts loading the first elements (up to four cache lines; the
+    /// hardware prefetcher follows a linear walk from there) without waiting.
+    pub(super) fn prefetch(&self) {
+        for off in (0..self.buf.len().min(256)).step_by(64) {
+            crate::node::prefetch_line(self.buf[off..].as_ptr());
         }
     }
 
@@ -76,7 +87,7 @@ impl Packed {
     /// Offset of the element at `rank` (the buffer's end when `rank` is `len`).
     fn offset_of(&self, rank: usize) -> usize {
         let mut off = 0;
-        for _ in 0..rank.min(self.len) {
+        for _ in 0..rank.min(self.len()) {
             off += self.buf[off] as usize + OVERHEAD;
         }
         off
@@ -91,7 +102,7 @@ impl Packed {
     }
 
     pub(super) fn get_by_rank(&self, rank: usize) -> Option<(&[u8], f64)> {
-        if rank >= self.len {
+        if rank >= self.len() {
             return None;
         }
         let (s, m, _) = entry(&self.buf, self.offset_of(rank));
@@ -114,11 +125,11 @@ impl Packed {
         let pos = self.position(score, member);
         let size = member.len() + OVERHEAD;
         let end = self.buf.len();
-        // Exact growth, as a listpack reallocates: the allocator's size
-        // classes absorb most of it without moving the buffer.
-        self.buf.reserve_exact(size);
-        self.buf.resize(end + size, 0);
-        self.buf.copy_within(pos..end, pos + size);
+        let mut buf = std::mem::take(&mut self.buf).into_vec();
+        buf.reserve_exact(size);
+        buf.resize(end + size, 0);
+        buf.copy_within(pos..end, pos + size);
+        self.buf = buf.into_boxed_slice();
         let slot = &mut self.buf[pos..pos + size];
         slot[0] = member.len() as u8;
         slot[1..9].copy_from_slice(&score.to_bits().to_le_bytes());
@@ -145,10 +156,9 @@ impl Packed {
     fn cut(&mut self, a: usize, b: usize) {
         let end = self.buf.len();
         self.buf.copy_within(b..end, a);
-        self.buf.truncate(end - (b - a));
-        if self.buf.is_empty() {
-            self.buf = Vec::new();
-        }
+        let mut buf = std::mem::take(&mut self.buf).into_vec();
+        buf.truncate(end - (b - a));
+        self.buf = buf.into_boxed_slice();
     }
 
     pub(super) fn remove(&mut self, member: &[u8]) -> Option<f64> {
@@ -184,13 +194,13 @@ impl Packed {
         }
         let out = owned_pairs(Iter { buf: &self.buf[..b], front: a, back: b, rev: false });
         self.cut(a, b);
-        self.len -= end - start;
+        self.len -= (end - start) as u16;
         out
     }
 
     /// Elements from `rank` on, upwards or (when `rev`) downwards to rank 0.
     pub(super) fn iter_from(&self, rank: usize, rev: bool) -> Iter<'_> {
-        if rank >= self.len {
+        if rank >= self.len() {
             return Iter { buf: &self.buf, front: 0, back: 0, rev };
         }
         let off = self.offset_of(rank);
@@ -219,7 +229,7 @@ impl Packed {
             n += 1;
         }
         assert_eq!(off, self.buf.len());
-        assert_eq!(n, self.len);
+        assert_eq!(n, self.len());
     }
 }
 
