@@ -6,15 +6,17 @@
 //! adds up the receivers. Messages of one publisher reach every subscriber in
 //! publish order (one FIFO channel per pair of cores).
 //!
-//! Each subscriber has an outgoing queue. Its connection writes the queue
-//! whenever it grows; a subscriber whose queue exceeds the pubsub output
+//! Each subscriber has an outgoing queue. A published message is built once
+//! and shared by every queue it goes to ([`Message`]), and encoded at most
+//! once per protocol, however many subscribers receive it. A subscriber's
+//! connection writes its queue whenever it grows; a subscriber whose queue exceeds the pubsub output
 //! limits (hard, or soft for longer than the soft period) is disconnected
 //! so a slow reader cannot make the node's memory grow without bound.
 
 use crate::sync::Signal;
 use bytes::{Bytes, BytesMut};
 use resp::{Protocol, Reply};
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::rc::Rc;
 use std::time::Instant;
@@ -39,7 +41,7 @@ pub struct Limits {
 /// One subscribed connection.
 pub struct Subscriber {
     pub id: u64,
-    queue: RefCell<VecDeque<Reply>>,
+    queue: RefCell<VecDeque<Rc<Message>>>,
     queued_bytes: Cell<usize>,
     soft_since: Cell<Option<Instant>>,
     /// New messages to write.
@@ -81,11 +83,11 @@ impl Subscriber {
         self.count() + self.shard_count() > 0
     }
 
-    fn push(&self, msg: Reply, size: usize, limits: Limits) {
+    fn push(&self, msg: &Rc<Message>, size: usize, limits: Limits) {
         if self.killed.get() {
             return;
         }
-        self.queue.borrow_mut().push_back(msg);
+        self.queue.borrow_mut().push_back(msg.clone());
         let q = self.queued_bytes.get() + size;
         self.queued_bytes.set(q);
         let over_hard = limits.hard > 0 && q > limits.hard;
@@ -114,7 +116,7 @@ impl Subscriber {
     /// Moves queued messages into `out`.
     pub fn drain_into(&self, out: &mut BytesMut, proto: Protocol) {
         for m in self.queue.borrow_mut().drain(..) {
-            m.encode(proto, out);
+            m.encode_into(proto, out);
         }
         self.queued_bytes.set(0);
     }
@@ -126,6 +128,31 @@ pub struct Registry {
     channels: HashMap<Bytes, Vec<Rc<Subscriber>>>,
     patterns: HashMap<Bytes, Vec<Rc<Subscriber>>>,
     shard_channels: HashMap<Bytes, Vec<Rc<Subscriber>>>,
+}
+
+/// A message on its way to subscribers.
+pub struct Message {
+    reply: Reply,
+    /// The RESP2 and RESP3 encodings, made on first use.
+    encoded: [OnceCell<Bytes>; 2],
+}
+
+impl Message {
+    fn new(reply: Reply) -> Rc<Message> {
+        Rc::new(Message { reply, encoded: Default::default() })
+    }
+
+    fn encode_into(&self, proto: Protocol, out: &mut BytesMut) {
+        let i = match proto {
+            Protocol::Resp2 => 0,
+            Protocol::Resp3 => 1,
+        };
+        out.extend_from_slice(self.encoded[i].get_or_init(|| {
+            let mut b = BytesMut::new();
+            self.reply.encode(proto, &mut b);
+            b.freeze()
+        }));
+    }
 }
 
 fn b(s: &'static str) -> Reply {
@@ -188,27 +215,24 @@ impl Registry {
     pub fn deliver(&self, channel: &Bytes, message: &Bytes, sharded: bool, limits: Limits) -> usize {
         let size = channel.len() + message.len() + 32;
         let mut n = 0;
-        if sharded {
-            for s in self.shard_channels.get(channel).into_iter().flatten() {
-                s.push(Reply::Push(vec![b("smessage"), Reply::Bulk(channel.clone()), Reply::Bulk(message.clone())]), size, limits);
-                n += 1;
+        let to_all = |subs: &[Rc<Subscriber>], parts: Vec<Reply>, size: usize| {
+            if !subs.is_empty() {
+                let m = Message::new(Reply::Push(parts));
+                subs.iter().for_each(|s| s.push(&m, size, limits));
             }
-            return n;
+            subs.len()
+        };
+        let (map, word) = if sharded { (&self.shard_channels, "smessage") } else { (&self.channels, "message") };
+        if let Some(subs) = map.get(channel) {
+            n += to_all(subs, vec![b(word), Reply::Bulk(channel.clone()), Reply::Bulk(message.clone())], size);
         }
-        for s in self.channels.get(channel).into_iter().flatten() {
-            s.push(Reply::Push(vec![b("message"), Reply::Bulk(channel.clone()), Reply::Bulk(message.clone())]), size, limits);
-            n += 1;
+        if sharded {
+            return n;
         }
         for (pattern, subs) in &self.patterns {
             if glob_match(pattern, channel) {
-                for s in subs {
-                    s.push(
-                        Reply::Push(vec![b("pmessage"), Reply::Bulk(pattern.clone()), Reply::Bulk(channel.clone()), Reply::Bulk(message.clone())]),
-                        size + pattern.len(),
-                        limits,
-                    );
-                    n += 1;
-                }
+                let parts = vec![b("pmessage"), Reply::Bulk(pattern.clone()), Reply::Bulk(channel.clone()), Reply::Bulk(message.clone())];
+                n += to_all(subs, parts, size + pattern.len());
             }
         }
         n
