@@ -1,7 +1,7 @@
 //! Sorted set values, in the two encodings Redis 7.0 reports:
 //! - "listpack" ([`packed`]): up to 128 members of up to 64 bytes, all in
 //!   one sorted byte buffer, searched linearly;
-//! - "skiplist" ([`tree`]): a member index and an order-statistic treap.
+//! - "skiplist" ([`tree`]): a member index and a counted B+ tree.
 //!
 //! A set starts packed and converts for good once it grows past either
 //! limit, as in Redis. Elements are ordered by score, then by member bytes.
