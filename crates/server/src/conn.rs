@@ -42,8 +42,9 @@ pub struct Conn {
     /// another without waiting (one clock read per pipeline, not per command);
     /// cleared by anything that may wait.
     clock_ms: Option<u64>,
-    /// The last command name seen and its table index (pipelines repeat it).
-    last_name: Option<(Bytes, usize)>,
+    /// The last two command names seen and their table indexes, most recent
+    /// first (pipelines repeat one, or alternate two: GET/SET, LPUSH/LPOP).
+    last_names: [Option<(Bytes, usize)>; 2],
 }
 
 const READ_CHUNK: usize = 64 * 1024;
@@ -74,7 +75,7 @@ pub async fn serve(core: Rc<Core>, stream: Socket) {
         subs: [0; 3],
     }));
     core.clients.borrow_mut().insert(id, info.clone());
-    let mut conn = Conn { core: core.clone(), info, proto: Protocol::Resp2, quit: false, multi: None, watched: Vec::new(), active_tx: None, sub: None, cluster_flags: Default::default(), clock_ms: None, last_name: None };
+    let mut conn = Conn { core: core.clone(), info, proto: Protocol::Resp2, quit: false, multi: None, watched: Vec::new(), active_tx: None, sub: None, cluster_flags: Default::default(), clock_ms: None, last_names: [None, None] };
     if let Err(e) = conn.run(stream).await {
         tracing::debug!(client = id, "connection ended: {e}");
     }
@@ -338,13 +339,19 @@ impl Conn {
 
     /// The table index of a command name; pipelines usually repeat one.
     fn command_index(&mut self, name: &Bytes) -> Option<usize> {
-        if let Some((last, idx)) = &self.last_name {
-            if last == name {
-                return Some(*idx);
+        for k in 0..2 {
+            if let Some((last, idx)) = &self.last_names[k] {
+                if last == name {
+                    let idx = *idx;
+                    self.last_names.swap(0, k);
+                    return Some(idx);
+                }
             }
         }
         let idx = commands::lookup_index(name)?;
-        self.last_name = Some((name.clone(), idx));
+        // A copy: a slice would keep the whole read buffer it came from alive.
+        self.last_names[1] = Some((Bytes::copy_from_slice(name), idx));
+        self.last_names.swap(0, 1);
         Some(idx)
     }
 
