@@ -31,13 +31,13 @@
 //! Readers get fields and values as `&[u8]` borrowed from the hash, whatever
 //! the encoding.
 
+use super::splice;
 use crate::value::alloc_size;
 use bytes::Bytes;
 use hashbrown::HashMap;
 use rand::seq::index;
 use rand::Rng;
 use std::fmt;
-use std::ops::Range;
 
 /// Redis's hash-max-listpack-entries / hash-max-listpack-value defaults.
 pub const LISTPACK_MAX_ENTRIES: usize = 512;
@@ -90,28 +90,6 @@ fn split_pair(b: &[u8]) -> Option<(Pair<'_>, &[u8])> {
     let (&vlen, b) = b.split_first()?;
     let (v, b) = b.split_at_checked(vlen as usize)?;
     Some(((f, v), b))
-}
-
-/// Replaces `buf[range]` with the concatenation of `parts`, leaving the
-/// buffer exactly as long as its content.
-fn splice(buf: &mut Box<[u8]>, range: Range<usize>, parts: &[&[u8]]) {
-    let added: usize = parts.iter().map(|p| p.len()).sum();
-    let old = buf.len();
-    let new = old - range.len() + added;
-    let mut v = std::mem::take(buf).into_vec();
-    if new > old {
-        v.reserve_exact(new - old);
-        v.resize(new, 0);
-    }
-    v.copy_within(range.end..old, range.start + added);
-    v.truncate(new);
-    let mut at = range.start;
-    for p in parts {
-        v[at..at + p.len()].copy_from_slice(p);
-        at += p.len();
-    }
-    // Exact capacity after growing; a shrink reallocates (usually in place).
-    *buf = v.into_boxed_slice();
 }
 
 impl Packed {

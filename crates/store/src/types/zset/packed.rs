@@ -12,6 +12,7 @@
 //! boundary (ZREVRANGE) without an offset table.
 
 use super::cmp_elem;
+use crate::types::splice;
 use crate::value::{alloc_size, copy_out};
 use bytes::Bytes;
 use std::cmp::Ordering;
@@ -116,25 +117,15 @@ impl Packed {
         let old = match self.find(member) {
             Some((_, _, s)) if s == score => return Some(s),
             Some((off, _, s)) => {
-                self.cut(off, off + member.len() + OVERHEAD);
+                splice(&mut self.buf, off..off + member.len() + OVERHEAD, &[]);
                 self.len -= 1;
                 Some(s)
             }
             None => None,
         };
         let pos = self.position(score, member);
-        let size = member.len() + OVERHEAD;
-        let end = self.buf.len();
-        let mut buf = std::mem::take(&mut self.buf).into_vec();
-        buf.reserve_exact(size);
-        buf.resize(end + size, 0);
-        buf.copy_within(pos..end, pos + size);
-        self.buf = buf.into_boxed_slice();
-        let slot = &mut self.buf[pos..pos + size];
-        slot[0] = member.len() as u8;
-        slot[1..9].copy_from_slice(&score.to_bits().to_le_bytes());
-        slot[9..9 + member.len()].copy_from_slice(member);
-        slot[size - 1] = member.len() as u8;
+        let n = [member.len() as u8];
+        splice(&mut self.buf, pos..pos, &[&n, &score.to_bits().to_le_bytes(), member, &n]);
         self.len += 1;
         old
     }
@@ -152,18 +143,9 @@ impl Packed {
         off
     }
 
-    /// Removes the bytes `[a, b)`, element boundaries both.
-    fn cut(&mut self, a: usize, b: usize) {
-        let end = self.buf.len();
-        self.buf.copy_within(b..end, a);
-        let mut buf = std::mem::take(&mut self.buf).into_vec();
-        buf.truncate(end - (b - a));
-        self.buf = buf.into_boxed_slice();
-    }
-
     pub(super) fn remove(&mut self, member: &[u8]) -> Option<f64> {
         let (off, _, s) = self.find(member)?;
-        self.cut(off, off + member.len() + OVERHEAD);
+        splice(&mut self.buf, off..off + member.len() + OVERHEAD, &[]);
         self.len -= 1;
         Some(s)
     }
@@ -193,7 +175,7 @@ impl Packed {
             b += self.buf[b] as usize + OVERHEAD;
         }
         let out = owned_pairs(Iter { buf: &self.buf[..b], front: a, back: b, rev: false });
-        self.cut(a, b);
+        splice(&mut self.buf, a..b, &[]);
         self.len -= (end - start) as u16;
         out
     }

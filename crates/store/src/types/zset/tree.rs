@@ -104,6 +104,21 @@ fn take_at<T: Copy>(a: &mut [T], len: usize, at: usize) {
     a.copy_within(at + 1..len, at);
 }
 
+/// Puts `v` in a free slot of `arena` (from `free`), or at its end; returns
+/// the slot.
+fn place<T>(arena: &mut Vec<T>, free: &mut Vec<u32>, v: T) -> u32 {
+    match free.pop() {
+        Some(i) => {
+            arena[i as usize] = v;
+            i
+        }
+        None => {
+            arena.push(v);
+            (arena.len() - 1) as u32
+        }
+    }
+}
+
 /// Two distinct elements of a slice, mutably.
 fn pair<T>(v: &mut [T], a: u32, b: u32) -> (&mut T, &mut T) {
     let (a, b) = (a as usize, b as usize);
@@ -190,17 +205,7 @@ impl<const B: usize> Tree<B> {
         let member = Bytes::copy_from_slice(member);
         self.bytes += elem_cost(&member);
         let pre = prefix(&member);
-        let e = Elem { member: member.clone(), score };
-        let i = match self.free.pop() {
-            Some(i) => {
-                self.elems[i as usize] = e;
-                i
-            }
-            None => {
-                self.elems.push(e);
-                (self.elems.len() - 1) as u32
-            }
-        };
+        let i = place(&mut self.elems, &mut self.free, Elem { member: member.clone(), score });
         self.index.insert(member, i);
         self.attach(Key { score, pre, slot: i });
         None
@@ -377,31 +382,11 @@ impl<const B: usize> Tree<B> {
     }
 
     fn new_leaf(&mut self) -> u32 {
-        let l = Leaf { len: 0, prev: NIL, next: NIL, keys: [NO_KEY; B] };
-        match self.free_leaves.pop() {
-            Some(i) => {
-                self.leaves[i as usize] = l;
-                i
-            }
-            None => {
-                self.leaves.push(l);
-                (self.leaves.len() - 1) as u32
-            }
-        }
+        place(&mut self.leaves, &mut self.free_leaves, Leaf { len: 0, prev: NIL, next: NIL, keys: [NO_KEY; B] })
     }
 
     fn new_inner(&mut self) -> u32 {
-        let n = Inner { len: 0, keys: [NO_KEY; B], child: [NIL; B], count: [0; B] };
-        match self.free_inners.pop() {
-            Some(i) => {
-                self.inners[i as usize] = n;
-                i
-            }
-            None => {
-                self.inners.push(n);
-                (self.inners.len() - 1) as u32
-            }
-        }
+        place(&mut self.inners, &mut self.free_inners, Inner { len: 0, keys: [NO_KEY; B], child: [NIL; B], count: [0; B] })
     }
 
     fn free_node(&mut self, id: u32, level: u32) {
