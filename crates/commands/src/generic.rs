@@ -399,7 +399,7 @@ fn hex_float(t: &[u8]) -> Option<f64> {
 
 /// The elements of a sorted set in score order.
 fn zset_members(z: &ZSet) -> Vec<Bytes> {
-    store::types::zset::owned_pairs(z.iter()).into_iter().map(|(m, _)| m).collect()
+    store::value::copy_out(&z.iter().map(|(m, _)| m).collect::<Vec<_>>())
 }
 
 /// Members of a set in the order SORT ... BY nosort answers them: an intset

@@ -717,7 +717,7 @@ fn zrange_generic(shard: &mut Shard, argv: &[Bytes], src: usize, dst: Option<&By
             // Redis creates the destination as a skiplist up front only when
             // a rank range tells it the size; otherwise it starts small.
             let z = if rank_mode && items.len() > store::types::zset::LISTPACK_MAX_ENTRIES {
-                ZSet::from_pairs(items)
+                ZSet::from_pairs(&items)
             } else {
                 build_incremental(items)
             };
@@ -1230,7 +1230,7 @@ fn setop_generic(shard: &mut Shard, argv: &[Bytes], numkeys_idx: usize, dst: Opt
     }
     sort_elements(&mut out);
     match dst {
-        Some(d) => store_result(shard, d, ZSet::from_pairs(out)),
+        Some(d) => store_result(shard, d, ZSet::from_pairs(&out)),
         None => Ok(members_reply(out, withscores)),
     }
 }

@@ -248,11 +248,16 @@ impl<'a> Reader<'a> {
         Ok(n as usize)
     }
 
+    /// A length-prefixed byte string, borrowed from the input.
+    fn blob_ref(&mut self) -> Result<&'a [u8], DecodeError> {
+        let n = self.length()?;
+        self.take(n)
+    }
+
     /// A length-prefixed byte string, copied so the value never pins the
     /// (possibly large) input buffer.
     fn blob(&mut self) -> Result<Bytes, DecodeError> {
-        let n = self.length()?;
-        Ok(Bytes::copy_from_slice(self.take(n)?))
+        Ok(Bytes::copy_from_slice(self.blob_ref()?))
     }
 
     /// An element count, each element taking at least `min_size` bytes:
@@ -292,10 +297,8 @@ fn decode_body(tag: u8, r: &mut Reader<'_>) -> Result<Value, DecodeError> {
             let n = r.count(2)?;
             let mut h = Hash::new();
             for _ in 0..n {
-                let flen = r.length()?;
-                let f = r.take(flen)?;
-                let vlen = r.length()?;
-                let v = r.take(vlen)?;
+                let f = r.blob_ref()?;
+                let v = r.blob_ref()?;
                 if !h.insert(f, v) {
                     return Err(DecodeError::Malformed("duplicate hash field"));
                 }
@@ -316,7 +319,7 @@ fn decode_body(tag: u8, r: &mut Reader<'_>) -> Result<Value, DecodeError> {
             let n = r.count(1 + 8)?;
             let mut items = Vec::with_capacity(n);
             for _ in 0..n {
-                let m = r.blob()?;
+                let m = r.blob_ref()?;
                 let score = r.f64()?;
                 if score.is_nan() {
                     return Err(DecodeError::Malformed("NaN score"));
@@ -325,7 +328,7 @@ fn decode_body(tag: u8, r: &mut Reader<'_>) -> Result<Value, DecodeError> {
             }
             // from_pairs picks the encoding from the whole content first, as
             // Redis converts after loading (so -0 keeps its sign in a big set).
-            let z = ZSet::from_pairs(items);
+            let z = ZSet::from_pairs(&items);
             if z.len() != n {
                 return Err(DecodeError::Malformed("duplicate sorted set member"));
             }

@@ -115,11 +115,11 @@ impl ZSet {
     /// A set holding `items` (members unique), encoded the way Redis encodes
     /// a freshly computed result (ZUNIONSTORE and friends): listpack when
     /// small enough for one, decided before any element goes in.
-    pub fn from_pairs(items: Vec<(Bytes, f64)>) -> ZSet {
-        let big = items.len() > LISTPACK_MAX_ENTRIES || items.iter().any(|(m, _)| m.len() > LISTPACK_MAX_VALUE);
+    pub fn from_pairs<M: AsRef<[u8]>>(items: &[(M, f64)]) -> ZSet {
+        let big = items.len() > LISTPACK_MAX_ENTRIES || items.iter().any(|(m, _)| m.as_ref().len() > LISTPACK_MAX_VALUE);
         let mut z = if big { ZSet { repr: Repr::Big(Box::default()) } } else { ZSet::new() };
         for (m, s) in items {
-            z.insert(&m, s);
+            z.insert(m.as_ref(), *s);
         }
         z
     }
@@ -608,10 +608,10 @@ mod tests {
         let mut z = ZSet::new();
         z.insert(&b("a"), -0.0);
         assert!(z.score(b"a").unwrap().is_sign_positive());
-        let mut big = ZSet::from_pairs((0..200).map(|i| (b(&format!("m{i}")), i as f64)).collect());
+        let mut big = ZSet::from_pairs(&(0..200).map(|i| (b(&format!("m{i}")), i as f64)).collect::<Vec<_>>());
         big.insert(&b("z"), -0.0);
         assert!(big.score(b"z").unwrap().is_sign_negative());
-        let small = ZSet::from_pairs(vec![(b("a"), -0.0)]);
+        let small = ZSet::from_pairs(&[(b("a"), -0.0)]);
         assert!(small.score(b"a").unwrap().is_sign_positive());
     }
 
@@ -661,7 +661,7 @@ mod tests {
 
     #[test]
     fn equality_ignores_shape() {
-        let a = ZSet::from_pairs(vec![(b("a"), 1.0), (b("b"), 2.0)]);
+        let a = ZSet::from_pairs(&[(b("a"), 1.0), (b("b"), 2.0)]);
         let mut c = ZSet::new();
         c.insert(&b("b"), 2.0);
         c.insert(&b("a"), 1.0);
