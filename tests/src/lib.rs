@@ -411,6 +411,32 @@ impl Server {
         matches!(self.child.try_wait(), Ok(None))
     }
 
+    /// Waits up to `timeout` for the process to exit on its own: its exit
+    /// status, or None while it still runs.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Sends the signal `name` (as `kill -s` spells it: "TERM", "INT") to
+    /// the server process.
+    pub fn signal(&mut self, name: &str) {
+        assert!(self.is_alive(), "signal {name}: the server already exited\n{}", self.log());
+        let status = Command::new("kill")
+            .args(["-s", name, &self.pid.to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -s {name} {} failed: {status}", self.pid);
+    }
+
     /// Asserts the process is running and answers PING.
     pub fn assert_alive(&mut self) {
         if let Ok(Some(st)) = self.child.try_wait() {

@@ -242,6 +242,7 @@ static CORE_COMMANDS: &[CommandSpec] = &[
     cmd!("save", 1, ["admin", "noscript", "no_async_loading", "no_multi"], ["admin", "slow", "dangerous"], 0, 0, 0, SRV, No, "server", "1.0.0", "Synchronously saves the database(s) to disk."),
     cmd!("bgsave", -1, ["admin", "noscript", "no_async_loading"], ["admin", "slow", "dangerous"], 0, 0, 0, SRV, No, "server", "1.0.0", "Asynchronously saves the database(s) to disk."),
     cmd!("bgrewriteaof", 1, ["admin", "noscript", "no_async_loading"], ["admin", "slow", "dangerous"], 0, 0, 0, SRV, No, "server", "1.0.0", "Asynchronously rewrites the append-only file to disk."),
+    cmd!("shutdown", -1, ["admin", "noscript", "loading", "stale", "no_multi", "allow_busy"], ["admin", "slow", "dangerous"], 0, 0, 0, SRV, No, "server", "1.0.0", "Synchronously saves the database(s) to disk and shuts down the Redis server."),
     cmd!("lastsave", 1, ["loading", "stale", "fast"], ["fast", "dangerous"], 0, 0, 0, SRV, No, "server", "1.0.0", "Returns the Unix timestamp of the last successful save to disk."),
     cmd!("time", 1, ["loading", "stale", "fast"], ["fast"], 0, 0, 0, SRV, No, "server", "2.6.0", "Returns the server time."),
     cmd!("cluster", -2, [], ["slow"], 0, 0, 0, SRV, No, "cluster", "3.0.0", "A container for Redis Cluster commands."),

@@ -130,8 +130,28 @@ pub async fn run(conn: &mut Conn, spec: &CommandSpec, argv: &[Bytes]) -> Reply {
             }
             Reply::error("ERR snapshot did not finish in time")
         }
+        "shutdown" => shutdown(&core, tx, argv).await,
         "lastsave" => Reply::Int(persist_stats(&core, tx).await.iter().map(|s| s.last_save).min().unwrap_or(0) as i64),
         _ => Reply::error(format!("ERR '{}' is not available", spec.name)),
+    }
+}
+
+/// ```text
+/// SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]
+/// ```
+/// Answers only when it fails: otherwise the process exits (see [`crate::shutdown`]).
+async fn shutdown(core: &Core, tx: Option<crate::core::TxId>, argv: &[Bytes]) -> Reply {
+    use crate::shutdown::{parse, Request};
+    match parse(&argv[1..]) {
+        Err(e) => e.into(),
+        Ok(Request::Abort) => Reply::error("ERR No shutdown in progress."),
+        // Refused while queueing (no_multi); never inside a transaction.
+        Ok(Request::Shutdown(_)) if tx.is_some() => Reply::error("ERR Command not allowed inside a transaction"),
+        Ok(Request::Shutdown(opts)) => {
+            tracing::info!(?opts, "SHUTDOWN requested by a client");
+            crate::shutdown::shutdown(core, opts).await;
+            Reply::error("ERR Errors trying to SHUTDOWN. Check logs.")
+        }
     }
 }
 

@@ -109,6 +109,12 @@ pub enum Op {
     CheckWatch(Vec<(Bytes, u64)>),
     /// Start a background snapshot (and log switch) on this core.
     BgSave,
+    /// Take a snapshot once the one in progress (if any) ends; answers
+    /// `Flag(ok)` when it is on disk (SHUTDOWN).
+    Snapshot,
+    /// Write and fsync everything logged so far, whatever `appendfsync`
+    /// says; answers `Flag(true)` once it is durable (SHUTDOWN).
+    SyncLog,
     PersistStats,
     Stats,
     ClientList,
@@ -411,15 +417,48 @@ impl Core {
     }
 
     fn run_deferred(&self, mut d: Deferred) {
-        if matches!(d.ops.as_slice(), [Op::Block { .. }] | [Op::Watch { .. }]) {
-            if let Some(op) = d.ops.pop() {
-                self.park(d.target, op);
+        match d.ops.as_slice() {
+            [Op::Block { .. }] | [Op::Watch { .. }] => {
+                if let Some(op) = d.ops.pop() {
+                    self.park(d.target, op);
+                }
+                return;
             }
-            return;
+            [Op::Snapshot] => return self.snapshot_then_answer(d.target),
+            [Op::SyncLog] => return self.sync_log_then_answer(d.target),
+            _ => {}
         }
         let before = self.persist.appended();
         let outs = self.exec_ops(d.tx, d.ops);
         self.finish(d.target, outs, before);
+    }
+
+    /// `Op::Snapshot`: a task takes the snapshot and answers when it ends.
+    fn snapshot_then_answer(&self, target: Target) {
+        let Some(me) = self.me.borrow().upgrade() else {
+            return self.deliver(target, vec![Out::Flag(false)]);
+        };
+        glommio::spawn_local(async move {
+            let ok = match crate::persistence::snapshot_when_idle(&me).await {
+                Ok(()) => true,
+                Err(e) => {
+                    tracing::error!(core = me.id, "snapshot failed: {e}");
+                    false
+                }
+            };
+            me.deliver(target, vec![Out::Flag(ok)]);
+        })
+        .detach();
+    }
+
+    /// `Op::SyncLog`: the answer waits with the replies held for durability
+    /// until the log writer's next fsync, which the request forces.
+    fn sync_log_then_answer(&self, target: Target) {
+        if !self.persist.aof_enabled() {
+            return self.deliver(target, vec![Out::Flag(true)]);
+        }
+        self.held.borrow_mut().push((target, vec![Out::Flag(true)]));
+        self.persist.request_sync();
     }
 
     fn deliver(&self, target: Target, outs: Vec<Out>) {
@@ -677,6 +716,7 @@ impl Core {
                 Out::Done
             }
             Op::Block { .. } | Op::Watch { .. } => Out::Reply(Reply::error("ERR internal: blocking op in a batch")),
+            Op::Snapshot | Op::SyncLog => Out::Reply(Reply::error("ERR internal: deferred op in a batch")),
             op => {
                 let touched: Vec<Bytes> = match &op {
                     Op::Put(k, _) => vec![k.clone()],
@@ -793,7 +833,8 @@ impl Core {
     /// Starts `ops` on core `dst`: Ok with the outputs when they ran at once
     /// on this core, or the slot that will receive them.
     pub fn call_start(&self, dst: usize, tx: Option<TxId>, ops: Vec<Op>) -> Result<Vec<Out>, Rc<Slot<Vec<Out>>>> {
-        let parks = matches!(ops.as_slice(), [Op::Block { .. }] | [Op::Watch { .. }]);
+        // Ops answered later (parked, or by a task) go through `run_deferred`.
+        let parks = matches!(ops.as_slice(), [Op::Block { .. }] | [Op::Watch { .. }] | [Op::Snapshot] | [Op::SyncLog]);
         if dst == self.id {
             if self.may_run(tx) && !parks {
                 let before = self.persist.appended();

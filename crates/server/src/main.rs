@@ -9,7 +9,8 @@
 //! Modules: [`config`] (TOML + CLI), [`core`] (per-core runtime, forwarding,
 //! gates), [`conn`] (a client connection), [`multi`] (commands spanning
 //! cores), [`admin`] (connection-level and node-wide commands), [`alloc`]
-//! (memory accounting), [`sync`] (single-core signal and reply slot).
+//! (memory accounting), [`sync`] (single-core signal and reply slot),
+//! [`shutdown`] (SHUTDOWN, SIGTERM and SIGINT).
 
 mod admin;
 mod alloc;
@@ -23,6 +24,7 @@ mod net;
 mod notify;
 mod persistence;
 mod pubsub;
+mod shutdown;
 mod sync;
 mod txn;
 
@@ -50,6 +52,8 @@ fn main() {
         }
     };
     init_logging(&cfg.log_level);
+    // Before any other thread starts: they inherit the blocked signal mask.
+    shutdown::handle_signals();
     if let Err(e) = std::fs::create_dir_all(&cfg.dir) {
         eprintln!("redcore-server: cannot create data directory {}: {e}", cfg.dir.display());
         std::process::exit(1);
@@ -165,6 +169,9 @@ async fn run_core(
     let _ = ready.send(Ok(id));
     // Accept at once: until the data is loaded, commands get -LOADING.
     glommio::spawn_local(accept_loop(core.clone(), listener)).detach();
+    if id == 0 {
+        glommio::spawn_local(shutdown::watch_signals(core.clone())).detach();
+    }
     let started = std::time::Instant::now();
     if let Err(e) = persistence::load(&core).await {
         tracing::error!(core = id, "cannot load data: {e}");

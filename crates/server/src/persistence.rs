@@ -87,6 +87,9 @@ pub struct Persist {
     /// A requested log switch has not completed yet (manifest included).
     rotating: Cell<bool>,
     rotated: Signal,
+    /// Someone waits for an fsync of everything logged so far (SHUTDOWN),
+    /// whatever `appendfsync` says.
+    sync_requested: Cell<bool>,
     pub changes: Cell<u64>,
     pub saving: Cell<bool>,
     pub last_save_ok: Cell<bool>,
@@ -128,6 +131,7 @@ impl Persist {
             rotation: RefCell::new(None),
             rotating: Cell::new(false),
             rotated: Signal::default(),
+            sync_requested: Cell::new(false),
             changes: Cell::new(0),
             saving: Cell::new(false),
             last_save_ok: Cell::new(true),
@@ -168,6 +172,14 @@ impl Persist {
     }
 
     pub fn wake_writer(&self) {
+        self.wake.notify();
+    }
+
+    /// Asks the writer for a write and fsync of everything logged so far on
+    /// its next pass, whatever `appendfsync` says; the replies held until
+    /// then (`Core::take_held`) are released after it.
+    pub fn request_sync(&self) {
+        self.sync_requested.set(true);
         self.wake.notify();
     }
 
@@ -506,6 +518,17 @@ pub fn start_bgsave(core: &Rc<Core>) -> bool {
     true
 }
 
+/// Waits for a snapshot in progress on this core to end, then takes a fresh
+/// one (SHUTDOWN: the snapshot must start after the caller stopped writes).
+pub async fn snapshot_when_idle(core: &Rc<Core>) -> Result<(), String> {
+    while core.persist.saving.get() {
+        glommio::timer::sleep(Duration::from_millis(1)).await;
+    }
+    // No await between the check and `snapshot_now` marking the core as
+    // saving: no other snapshot can start in between.
+    snapshot_now(core).await
+}
+
 /// Takes a snapshot of this core now (waits for it).
 pub async fn snapshot_now(core: &Rc<Core>) -> Result<(), String> {
     let p = &core.persist;
@@ -617,11 +640,13 @@ pub async fn run_log_writer(core: Rc<Core>) {
         futures_lite::future::or(p.wake.wait(), glommio::timer::sleep(wait_for)).await;
         let mode = Fsync::parse(&core.config.borrow().appendfsync);
         let rotation = p.rotation.borrow_mut().take();
+        // Whether the old segment's last records were written. Replies held
+        // for durability are released below, after the new segment's fsync
+        // too: some of them are for records logged after the switch.
+        let mut tail_ok = true;
         if let Some(rot) = rotation {
             // Old segment: its last records, fsynced, before the new one is named.
-            let held = core.take_held();
-            let ok = write_and_sync(&core, rot.old_tail, true).await;
-            core.release_held(held, ok);
+            tail_ok = write_and_sync(&core, rot.old_tail, true).await;
             let r: Result<(), String> = async {
                 p.open_segment(rot.generation).await?;
                 {
@@ -643,7 +668,8 @@ pub async fn run_log_writer(core: Rc<Core>) {
         }
         let data = std::mem::take(&mut *p.buf.borrow_mut());
         let held = core.take_held();
-        let sync = match mode {
+        let forced = p.sync_requested.replace(false);
+        let sync = forced || match mode {
             Fsync::Always => !data.is_empty() || !held.is_empty(),
             Fsync::EverySec => (unsynced || !data.is_empty()) && last_sync.elapsed() >= Duration::from_secs(1),
             Fsync::No => false,
@@ -656,7 +682,7 @@ pub async fn run_log_writer(core: Rc<Core>) {
             unsynced = false;
             last_sync = Instant::now();
         }
-        core.release_held(held, ok);
+        core.release_held(held, ok && tail_ok);
         maybe_auto_snapshot(&core);
     }
 }

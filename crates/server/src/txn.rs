@@ -75,7 +75,12 @@ pub async fn unwatch_all(conn: &mut Conn) {
 }
 
 /// Queues a command after MULTI (the caller checked name and arity).
+/// Commands flagged `no_multi` (SAVE, SHUTDOWN) are refused, and EXEC will
+/// abort, as in Redis.
 pub fn queue(conn: &mut Conn, idx: usize, argv: Vec<Bytes>) -> Reply {
+    if commands::table()[idx].flags.contains(&"no_multi") {
+        return refuse(conn, Reply::error("ERR Command not allowed inside a transaction"));
+    }
     if let Some(m) = conn.multi.as_mut() {
         m.queued.push((idx, argv));
     }
