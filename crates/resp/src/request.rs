@@ -155,6 +155,9 @@ impl RequestParser {
                 match buf.first() {
                     None => return Ok(None),
                     Some(b'*') => {
+                        if let Some(args) = self.whole_frame(buf) {
+                            return Ok(Some(args));
+                        }
                         if !self.start_multibulk(buf)? {
                             return Ok(None);
                         }
@@ -171,6 +174,41 @@ impl RequestParser {
             }
             return self.continue_multibulk(buf);
         }
+    }
+
+    /// The common case in one pass: a multibulk that has fully arrived, with
+    /// few, small arguments and well-formed headers, is read with local
+    /// offsets and consumed with one `advance` (the general path below
+    /// advances the buffer three times per argument). Anything else
+    /// (incomplete, large, malformed, or over a limit) returns `None` without
+    /// consuming, and the general path parses it and reports any error.
+    fn whole_frame(&mut self, buf: &mut BytesMut) -> Option<Vec<Bytes>> {
+        const MAX_ARGS: usize = 16;
+        let b: &[u8] = buf;
+        let (count, mut at) = small_header(b, 1)?;
+        if count == 0 || count > MAX_ARGS || count > self.limits.max_array_len {
+            return None;
+        }
+        let mut spans = [(0usize, 0usize); MAX_ARGS];
+        for span in &mut spans[..count] {
+            if *b.get(at)? != b'$' {
+                return None;
+            }
+            let (len, start) = small_header(b, at + 1)?;
+            if len >= ZERO_COPY_MIN || len > self.limits.max_bulk_len {
+                return None;
+            }
+            let end = start + len;
+            if b.get(end..end + 2)? != b"\r\n" {
+                return None;
+            }
+            *span = (start, len);
+            at = end + 2;
+        }
+        let mut args = self.spare.pop().unwrap_or_default();
+        args.extend(spans[..count].iter().map(|&(start, len)| Bytes::copy_from_slice(&b[start..start + len])));
+        self.consume(buf, at);
+        Some(args)
     }
 
     /// Looks for `byte` in `buf`, skipping what earlier calls already scanned.
@@ -317,3 +355,29 @@ impl RequestParser {
         Ok(Some(args))
     }
 }
+
+/// A `*<n>` or `$<n>` header's number, read from `from` (just after the
+/// type byte), and the offset just after its line. Only plain decimal
+/// numbers of up to nine digits without a leading zero qualify (the general
+/// parser handles the rest); `None` also when the line has not fully arrived.
+/// As in the general path, the byte after `\r` is not checked.
+fn small_header(b: &[u8], from: usize) -> Option<(usize, usize)> {
+    let mut n = 0usize;
+    let mut at = from;
+    loop {
+        let c = *b.get(at)?;
+        if c == b'\r' {
+            break;
+        }
+        if !c.is_ascii_digit() || at - from == 9 || (at > from && n == 0) {
+            return None;
+        }
+        n = n * 10 + (c - b'0') as usize;
+        at += 1;
+    }
+    if at == from || at + 1 >= b.len() {
+        return None;
+    }
+    Some((n, at + 2))
+}
+

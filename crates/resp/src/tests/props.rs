@@ -141,6 +141,25 @@ proptest! {
         while let Ok(Some(_)) = parse_reply(&mut buf) {}
     }
 
+    /// The one-pass path for whole frames and the incremental path agree,
+    /// commands and errors alike: fed byte by byte, frames go through the
+    /// incremental path; fed at once, well-formed ones take the one-pass path.
+    #[test]
+    fn whole_frames_parse_as_incremental_ones(
+        parts in vec(prop_oneof![
+            Just(b"*".to_vec()), Just(b"$".to_vec()), Just(b"\r\n".to_vec()), Just(b"\r".to_vec()),
+            Just(b"-1".to_vec()), Just(b"0".to_vec()), Just(b"1".to_vec()), Just(b"2".to_vec()),
+            Just(b"3".to_vec()), Just(b"x".to_vec()), Just(b"*1\r\n$1\r\na\r\n".to_vec()),
+            Just(b"*2\r\n$3\r\nget\r\n$1\r\nk\r\n".to_vec()), Just(b"$2\r\nab\r\n".to_vec()),
+        ], 0..40),
+    ) {
+        let data = parts.concat();
+        let cuts: Vec<usize> = (0..data.len()).collect();
+        let at_once = feed(&data, &[]).map_err(|e| e.to_string());
+        let by_byte = feed(&data, &cuts).map_err(|e| e.to_string());
+        prop_assert_eq!(at_once, by_byte);
+    }
+
     #[test]
     fn reply_roundtrips(reply in arb_reply(), resp3 in any::<bool>(), cut in any::<usize>()) {
         let proto = if resp3 { Protocol::Resp3 } else { Protocol::Resp2 };
