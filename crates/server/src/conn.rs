@@ -49,6 +49,14 @@ pub struct Conn {
 
 const READ_CHUNK: usize = 64 * 1024;
 
+/// A parsed request's command (table index) and the slot of its first key
+/// (0 when it names no key), looked up once per request.
+#[derive(Clone, Copy)]
+struct Route {
+    idx: Option<usize>,
+    slot: slots::Slot,
+}
+
 /// Requests parsed ahead of running them (see [`Conn::warm`]).
 const WARM_BATCH: usize = 64;
 /// Keys of such a batch whose table entries are requested ahead (MGET, MSET
@@ -135,6 +143,7 @@ impl Conn {
         let mut scratch = vec![0u8; READ_CHUNK];
         let mut pending: Vec<Pending> = Vec::new();
         let mut batch: Vec<Vec<Bytes>> = Vec::with_capacity(WARM_BATCH);
+        let mut routes: Vec<Route> = Vec::with_capacity(WARM_BATCH);
         loop {
             // A subscriber also wakes up for messages to deliver. (glommio's
             // read only takes data when it completes, so dropping a pending
@@ -188,14 +197,19 @@ impl Conn {
                     break;
                 }
                 let full = batch.len() == WARM_BATCH;
-                if batch.len() > 1 {
-                    self.warm(&batch);
+                routes.clear();
+                for argv in &batch {
+                    let route = self.route(argv);
+                    routes.push(route);
                 }
-                for argv in batch.drain(..) {
+                if batch.len() > 1 {
+                    self.warm(&batch, &routes);
+                }
+                for (argv, route) in batch.drain(..).zip(routes.iter().copied()) {
                     if self.quit {
                         break;
                     }
-                    let p = match self.try_here(argv) {
+                    let p = match self.try_here(argv, route) {
                         Ok((p, argv)) => {
                             parser.recycle(argv);
                             p
@@ -279,22 +293,24 @@ impl Conn {
     /// The common case without an async call: a plain data command whose
     /// keys all live on this core, outside MULTI, pub/sub, loading and
     /// cluster mode, run at once. Anything else is handed back for `dispatch`.
-    fn try_here(&mut self, argv: Vec<Bytes>) -> Result<(Pending, Vec<Bytes>), Vec<Bytes>> {
+    fn try_here(&mut self, argv: Vec<Bytes>, route: Route) -> Result<(Pending, Vec<Bytes>), Vec<Bytes>> {
         if argv.is_empty() || self.multi.is_some() || self.sub.is_some() || self.core.node.loading() {
             return Err(argv);
         }
-        let Some(idx) = self.command_index(&argv[0]) else { return Err(argv) };
+        let Some(idx) = route.idx else { return Err(argv) };
         let spec = &commands::table()[idx];
         if !matches!(spec.exec, Exec::Shard(_)) || !spec.arity_ok(argv.len()) || self.core.config.borrow().cluster_enabled {
             return Err(argv);
         }
         let node = &self.core.node;
         let here = self.core.id;
-        if !spec.key_indexes(argv.len()).all(|i| node.core_of_key(&argv[i]) == here) {
+        let mut keys = spec.key_indexes(argv.len());
+        let first = keys.next().map(|i| (&argv[i][..], route.slot));
+        if first.is_some_and(|(_, slot)| node.ranges.owner_of(slot) != here) || !keys.all(|i| node.core_of_key(&argv[i]) == here) {
             return Err(argv);
         }
         let now = *self.clock_ms.get_or_insert_with(store::unix_time_ms);
-        let pending = match self.core.run_here(idx as u16, &argv, now) {
+        let pending = match self.core.run_here(idx as u16, &argv, first, now) {
             Some(Ok(reply)) => Pending::Ready(self.proto, reply),
             Some(Err(slot)) => Pending::Remote(self.proto, slot),
             None => return Err(argv),
@@ -309,7 +325,7 @@ impl Conn {
     /// lookup misses the CPU caches a few times (slot table, hash group, key
     /// node); requested together, the misses of different keys overlap instead
     /// of each stalling its own command, and the commands find the lines cached.
-    fn warm(&mut self, batch: &[Vec<Bytes>]) {
+    fn warm(&mut self, batch: &[Vec<Bytes>], routes: &[Route]) {
         let here = self.core.id;
         let core = self.core.clone();
         let ranges = &core.node.ranges;
@@ -317,15 +333,15 @@ impl Conn {
         let mut n = 0;
         // Container commands go on to read the value's own allocation.
         let mut values = false;
-        'batch: for argv in batch {
-            let Some(idx) = argv.first().and_then(|name| self.command_index(name)) else { continue };
+        'batch: for (argv, route) in batch.iter().zip(routes) {
+            let Some(idx) = route.idx else { continue };
             let spec = &commands::table()[idx];
             values |= matches!(spec.group, "hash" | "list" | "set" | "sorted-set");
-            for i in spec.key_indexes(argv.len()) {
+            for (k, i) in spec.key_indexes(argv.len()).enumerate() {
                 if n == WARM_KEYS {
                     break 'batch;
                 }
-                let slot = slots::key_slot(&argv[i]);
+                let slot = if k == 0 { route.slot } else { slots::key_slot(&argv[i]) };
                 if ranges.owner_of(slot) == here {
                     keys[n] = (slot, &argv[i]);
                     n += 1;
@@ -335,6 +351,16 @@ impl Conn {
         if n > 1 {
             self.core.shard.borrow().prefetch(&keys[..n], values);
         }
+    }
+
+    /// Looks up a parsed request's command and its first key's slot, once
+    /// for both the prefetch and the run.
+    fn route(&mut self, argv: &[Bytes]) -> Route {
+        let idx = argv.first().and_then(|name| self.command_index(name));
+        let slot = idx
+            .and_then(|idx| commands::table()[idx].key_indexes(argv.len()).next())
+            .map_or(0, |i| slots::key_slot(&argv[i]));
+        Route { idx, slot }
     }
 
     /// The table index of a command name; pipelines usually repeat one.

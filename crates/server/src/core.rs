@@ -645,12 +645,17 @@ impl Core {
     /// Runs a command of this core's keys at once when nothing waits at the
     /// gate, without the batch machinery of `call_start` (the common case).
     /// None: it must go through `call_start`.
-    pub fn run_here(&self, idx: u16, argv: &[Bytes], now_ms: u64) -> Option<Result<Reply, Rc<Slot<Vec<Out>>>>> {
+    /// `key_slot` is the first key's slot, as the connection computed it to
+    /// route the command: the shard's lookups of that key reuse it.
+    pub fn run_here(&self, idx: u16, argv: &[Bytes], key_slot: Option<(&[u8], slots::Slot)>, now_ms: u64) -> Option<Result<Reply, Rc<Slot<Vec<Out>>>>> {
         if !self.may_run(None) {
             return None;
         }
         let before = self.persist.appended();
-        let reply = self.exec_cmd(None, idx, argv, now_ms);
+        let reply = match key_slot {
+            Some((key, slot)) => store::Shard::with_slot_hint(&self.shard, key, slot, || self.exec_cmd(None, idx, argv, now_ms)),
+            None => self.exec_cmd(None, idx, argv, now_ms),
+        };
         self.drain();
         if self.must_hold(before) {
             return Some(Err(self.hold_local(vec![Out::Reply(reply)])));

@@ -100,6 +100,11 @@ pub struct Shard {
     /// The clock commands see: set once per command by [`Shard::set_now`], as a
     /// command must see one instant however long it runs.
     now: u64,
+    /// The slot of the key the running command names (its address and
+    /// length, and the slot), which the connection computed to route it:
+    /// lookups of that very key skip the CRC. Set and cleared around one
+    /// command by [`Shard::with_slot_hint`], while the key cannot move.
+    slot_hint: std::cell::Cell<(usize, usize, Slot)>,
     pub stats: ShardStats,
 }
 
@@ -151,6 +156,7 @@ impl Shard {
             expiring: false,
             expiry: BTreeSet::new(),
             now: crate::unix_time_ms(),
+            slot_hint: std::cell::Cell::new((0, 0, 0)),
             stats: ShardStats::default(),
         }
     }
@@ -180,7 +186,37 @@ impl Shard {
     }
 
     fn node(&self, key: &[u8]) -> Option<&Node> {
-        find(&self.slots[key_slot(key) as usize], &self.hasher, key)
+        find(&self.slots[self.slot_of(key) as usize], &self.hasher, key)
+    }
+
+    /// The slot of `key`, from the hint when it is the hinted key itself.
+    fn slot_of(&self, key: &[u8]) -> Slot {
+        let (at, len, slot) = self.slot_hint.get();
+        if at == key.as_ptr() as usize && len == key.len() && len > 0 {
+            debug_assert_eq!(slot, key_slot(key));
+            slot
+        } else {
+            key_slot(key)
+        }
+    }
+
+    /// Runs `f` with `key`'s slot (which the caller computed with
+    /// `key_slot`) remembered for lookups of that key. The hint names the
+    /// key by address, so it is only good while `key` is borrowed: it is
+    /// cleared before this returns.
+    pub fn with_slot_hint<R>(shard: &std::cell::RefCell<Shard>, key: &[u8], slot: Slot, f: impl FnOnce() -> R) -> R {
+        debug_assert_eq!(slot, key_slot(key));
+        shard.borrow().slot_hint.set((key.as_ptr() as usize, key.len(), slot));
+        struct Clear<'a>(&'a std::cell::RefCell<Shard>);
+        impl Drop for Clear<'_> {
+            fn drop(&mut self) {
+                if let Ok(s) = self.0.try_borrow() {
+                    s.slot_hint.set((0, 0, 0));
+                }
+            }
+        }
+        let _clear = Clear(shard);
+        f()
     }
 
     /// The node of a live `key`, reclaiming it when it has expired: one
@@ -446,7 +482,7 @@ impl Shard {
     /// Removes `key` whether or not it has expired, returning its node.
     fn unlink(&mut self, key: &[u8]) -> Option<Node> {
         self.before_write(key);
-        let slot = key_slot(key);
+        let slot = self.slot_of(key);
         let node = remove_from(&mut self.slots[slot as usize], &self.hasher, key)?;
         self.note_slot(slot);
         self.len -= 1;
@@ -484,7 +520,7 @@ impl Shard {
             return false;
         }
         self.before_write(key);
-        let slot = key_slot(key) as usize;
+        let slot = self.slot_of(key) as usize;
         let hash = self.hasher.hash_one(key);
         let Some(n) = self.slots[slot].find_mut(hash, |n| n.key() == key) else {
             return false;
