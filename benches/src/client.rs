@@ -160,6 +160,7 @@ pub fn reply_text(r: &Reply) -> String {
         Reply::Nil | Reply::NilArray => "(nil)".into(),
         Reply::Array(v) | Reply::Set(v) | Reply::Push(v) => format!("[{} items]", v.len()),
         Reply::Map(v) | Reply::Pairs(v) => format!("{{{} pairs}}", v.len()),
+        Reply::BulkArray(wire) => format!("[{} bytes of bulk strings]", wire.len()),
     };
     s.chars().take(200).collect()
 }

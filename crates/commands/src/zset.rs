@@ -614,20 +614,21 @@ fn rank_bounds(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
 
 /// The elements of ranks `[lo, hi)` after skipping `offset` and taking at
 /// most `limit` (negative: all), walking downwards from the top when `rev`.
-fn window(z: &ZSet, lo: usize, hi: usize, offset: i64, limit: i64, rev: bool) -> Vec<(Bytes, f64)> {
+/// A LIMIT window over the ranks `lo..hi`: the rank it starts at (from the
+/// top when `rev`) and how many members it takes.
+fn window_span(lo: usize, hi: usize, offset: i64, limit: i64, rev: bool) -> Option<(usize, usize)> {
     // A negative offset makes Redis skip past the end.
     if offset < 0 || hi <= lo {
-        return Vec::new();
+        return None;
     }
     let count = hi - lo;
     let offset = usize::try_from(offset).unwrap_or(usize::MAX);
     if offset >= count {
-        return Vec::new();
+        return None;
     }
     let avail = count - offset;
     let take = if limit < 0 { avail } else { avail.min(usize::try_from(limit).unwrap_or(usize::MAX)) };
-    let start = if rev { hi - 1 - offset } else { lo + offset };
-    owned_pairs(z.iter_from(start, rev).take(take))
+    Some((if rev { hi - 1 - offset } else { lo + offset }, take))
 }
 
 /// ZRANGE, ZRANGESTORE and the older range commands. `src` is the index of
@@ -688,30 +689,30 @@ fn zrange_generic(shard: &mut Shard, argv: &[Bytes], src: usize, dst: Option<&By
             None => empty_array(),
         };
     };
-    let (items, rank_mode) = match parsed {
+    let (span, rank_mode) = match parsed {
         Parsed::Rank(start, end) => {
-            let items = match rank_bounds(start, end, z.len()) {
-                None => Vec::new(),
-                Some((a, b)) => {
-                    let first = if rev { z.len() - 1 - a } else { a };
-                    owned_pairs(z.iter_from(first, rev).take(b - a + 1))
-                }
-            };
-            (items, true)
+            let span = rank_bounds(start, end, z.len()).map(|(a, b)| (if rev { z.len() - 1 - a } else { a }, b - a + 1));
+            (span, true)
         }
         Parsed::Score(range) => {
             if offset > 0 && offset as u64 >= z.len() as u64 {
-                (Vec::new(), false)
+                (None, false)
             } else {
                 let (lo, hi) = z.score_range_ranks(&range);
-                (window(z, lo, hi, offset, limit, rev), false)
+                (window_span(lo, hi, offset, limit, rev), false)
             }
         }
         Parsed::Lex(range) => {
             let (lo, hi) = z.lex_range_ranks(&range);
-            (window(z, lo, hi, offset, limit, rev), false)
+            (window_span(lo, hi, offset, limit, rev), false)
         }
     };
+    if dst.is_none() && !withscores {
+        // Members only: written once, straight into the reply.
+        let members: Vec<&[u8]> = span.map_or_else(Vec::new, |(start, take)| z.iter_from(start, rev).take(take).map(|(m, _)| m).collect());
+        return Ok(Reply::bulk_array(&members));
+    }
+    let items = span.map_or_else(Vec::new, |(start, take)| owned_pairs(z.iter_from(start, rev).take(take)));
     match dst {
         Some(d) => {
             // Redis creates the destination as a skiplist up front only when

@@ -55,6 +55,11 @@ pub enum Reply {
     /// two-element arrays (Redis 7.0 keeps an array, not a map, so clients
     /// keep the order).
     Pairs(Vec<(Reply, Reply)>),
+    /// An array of bulk strings already in wire form (`*<n>` and `n` bulk
+    /// strings, the same in RESP2 and RESP3), built by [`Reply::bulk_array`]:
+    /// range replies write their elements once, straight from the store,
+    /// instead of as one `Bulk` each. Equal to the `Array` of those `Bulk`s.
+    BulkArray(Bytes),
 }
 
 impl PartialEq for Reply {
@@ -72,6 +77,10 @@ impl PartialEq for Reply {
             (Map(a), Map(b)) | (Pairs(a), Pairs(b)) => a == b,
             (Double(a), Double(b)) => a == b || (a.is_nan() && b.is_nan()),
             (Bool(a), Bool(b)) => a == b,
+            (BulkArray(a), BulkArray(b)) => a == b,
+            (BulkArray(wire), other) | (other, BulkArray(wire)) => {
+                crate::parse_reply(&mut BytesMut::from(&wire[..])).ok().flatten().as_ref() == Some(other)
+            }
             _ => false,
         }
     }
@@ -96,6 +105,17 @@ impl Reply {
     /// A bulk string reply.
     pub fn bulk(b: impl Into<Bytes>) -> Reply {
         Reply::Bulk(b.into())
+    }
+
+    /// An array of these byte strings as bulk strings, in wire form.
+    pub fn bulk_array<'a>(parts: &[&'a [u8]]) -> Reply {
+        let payload: usize = parts.iter().map(|p| p.len()).sum();
+        let mut out = BytesMut::with_capacity(payload + 16 * parts.len() + 16);
+        put_len(&mut out, b'*', parts.len());
+        for p in parts {
+            put_bulk(&mut out, p);
+        }
+        Reply::BulkArray(out.freeze())
     }
 
     /// True for [`Reply::Error`].
@@ -165,6 +185,7 @@ impl Reply {
             Reply::Verbatim(v) => put_bulk(out, v),
             Reply::BigNumber(n) if resp3 => put_line(out, b'(', n),
             Reply::BigNumber(n) => put_bulk(out, n),
+            Reply::BulkArray(wire) => out.extend_from_slice(wire),
         }
     }
 

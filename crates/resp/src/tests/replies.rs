@@ -197,3 +197,18 @@ fn decode_errors() {
     let deep = b"*1\r\n".repeat(10_000);
     assert_eq!(decode(&deep), Err(ProtocolError::ReplyTooDeep));
 }
+
+#[test]
+fn bulk_array_is_the_array_of_its_bulks() {
+    let parts: [&[u8]; 3] = [b"a", b"", b"bin\r\nary"];
+    let wire = Reply::bulk_array(&parts);
+    let plain = Reply::Array(parts.iter().map(|p| Reply::Bulk(Bytes::copy_from_slice(p))).collect());
+    for proto in [Protocol::Resp2, Protocol::Resp3] {
+        assert_eq!(wire.to_bytes(proto), plain.to_bytes(proto));
+    }
+    assert_eq!(wire, plain);
+    assert_eq!(plain, wire);
+    assert_ne!(wire, Reply::Array(vec![Reply::Bulk(Bytes::from_static(b"a"))]));
+    assert_eq!(Reply::bulk_array(&[]), Reply::Array(vec![]));
+    assert_eq!(&Reply::bulk_array(&[]).to_bytes(Protocol::Resp3)[..], b"*0\r\n");
+}
