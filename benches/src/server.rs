@@ -205,6 +205,14 @@ impl Server {
                 "warn".into(),
             ],
         };
+        // Like Redis's `--save ''`: no snapshots in the background while a
+        // row is measured (the embedded default config has save rules).
+        // Callers that pass their own config set `save` there.
+        if cfg.kind == Kind::Redcore && !cfg.extra_args.iter().any(|a| a == "--config") {
+            let conf = cfg.work_dir.join(format!("{name}.toml"));
+            std::fs::write(&conf, "save = \"\"\n").map_err(|e| format!("{}: {e}", conf.display()))?;
+            args.extend(["--config".to_string(), conf.display().to_string()]);
+        }
         args.extend(cfg.extra_args.iter().cloned());
         let (child, pid, pid_file) = spawn_server(&cfg.bin, &args, &cfg.cpus, &log, cfg.pid_dir.as_deref(), cfg.kind)?;
         let mut server = Server {
