@@ -149,6 +149,20 @@ fn shutdown_writes_the_log(cores: &str) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Starts a server on a fresh directory with `args`, sets `n` keys, lets
+/// `stop` end it (it must exit cleanly), and returns how many of the keys a
+/// restart on that directory finds, with the stopped server's log.
+fn keys_kept_by(args: &[&str], n: usize, stop: impl FnOnce(&mut Server)) -> (usize, String) {
+    let dir = data_dir();
+    let mut s = Server::redcore_on(&dir, args);
+    set_keys(&mut s.conn(), "k", n);
+    stop(&mut s);
+    assert_exits_cleanly(&mut s);
+    let kept = keys_after_restart(&dir, args, "k", n);
+    let _ = std::fs::remove_dir_all(&dir);
+    (kept, s.log())
+}
+
 #[test]
 fn shutdown_snapshots_unless_nosave() {
     if !is_redcore() {
@@ -158,33 +172,15 @@ fn shutdown_snapshots_unless_nosave() {
     let args = ["--cores", "2"];
     let n = 100;
     // Default `save` rules: SHUTDOWN snapshots.
-    let dir = data_dir();
-    let mut s = Server::redcore_on(&dir, &args);
-    set_keys(&mut s.conn(), "k", n);
-    shutdown_without_reply(&s, &["SHUTDOWN"]);
-    assert_exits_cleanly(&mut s);
-    assert_eq!(keys_after_restart(&dir, &args, "k", n), n);
-    let _ = std::fs::remove_dir_all(&dir);
-
+    assert_eq!(keys_kept_by(&args, n, |s| shutdown_without_reply(s, &["SHUTDOWN"])).0, n);
     // NOSAVE: the writes since the last snapshot are gone.
-    let dir = data_dir();
-    let mut s = Server::redcore_on(&dir, &args);
-    set_keys(&mut s.conn(), "k", n);
-    shutdown_without_reply(&s, &["SHUTDOWN", "NOSAVE"]);
-    assert_exits_cleanly(&mut s);
-    assert_eq!(keys_after_restart(&dir, &args, "k", n), 0);
-    let _ = std::fs::remove_dir_all(&dir);
-
+    assert_eq!(keys_kept_by(&args, n, |s| shutdown_without_reply(s, &["SHUTDOWN", "NOSAVE"])).0, 0);
     // No `save` rules, but SAVE: snapshots anyway.
-    let dir = data_dir();
-    let mut s = Server::redcore_on(&dir, &args);
-    let mut c = s.conn();
-    let _: () = q(&mut c, &["CONFIG", "SET", "save", ""]);
-    set_keys(&mut c, "k", n);
-    shutdown_without_reply(&s, &["SHUTDOWN", "save", "now"]);
-    assert_exits_cleanly(&mut s);
-    assert_eq!(keys_after_restart(&dir, &args, "k", n), n);
-    let _ = std::fs::remove_dir_all(&dir);
+    let (kept, _) = keys_kept_by(&args, n, |s| {
+        let _: () = q(&mut s.conn(), &["CONFIG", "SET", "save", ""]);
+        shutdown_without_reply(s, &["SHUTDOWN", "save", "now"]);
+    });
+    assert_eq!(kept, n);
 }
 
 #[test]
@@ -218,13 +214,8 @@ fn sigterm_and_sigint_snapshot_and_exit() {
     let args = ["--cores", "2"];
     let n = 100;
     for sig in ["TERM", "INT"] {
-        let dir = data_dir();
-        let mut s = Server::redcore_on(&dir, &args);
-        set_keys(&mut s.conn(), "k", n);
-        s.signal(sig);
-        assert_exits_cleanly(&mut s);
-        assert!(s.log().contains(&format!("SIG{sig} received")), "{}", s.log());
-        assert_eq!(keys_after_restart(&dir, &args, "k", n), n, "SIG{sig}: keys lost");
-        let _ = std::fs::remove_dir_all(&dir);
+        let (kept, log) = keys_kept_by(&args, n, |s| s.signal(sig));
+        assert!(log.contains(&format!("SIG{sig} received")), "{log}");
+        assert_eq!(kept, n, "SIG{sig}: keys lost");
     }
 }
