@@ -226,8 +226,14 @@ fn put_len(out: &mut BytesMut, prefix: u8, len: usize) {
 }
 
 fn put_bulk(out: &mut BytesMut, payload: &[u8]) {
-    put_len(out, b'$', payload.len());
-    out.reserve(payload.len() + 2);
+    let len = payload.len();
+    out.reserve(len + 25);
+    // Most payloads are under 100 bytes: their header is written in one go.
+    match len {
+        0..=9 => out.extend_from_slice(&[b'$', b'0' + len as u8, b'\r', b'\n']),
+        10..=99 => out.extend_from_slice(&[b'$', b'0' + (len / 10) as u8, b'0' + (len % 10) as u8, b'\r', b'\n']),
+        _ => put_len(out, b'$', len),
+    }
     out.extend_from_slice(payload);
     out.extend_from_slice(b"\r\n");
 }
