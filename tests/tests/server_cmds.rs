@@ -325,6 +325,8 @@ fn client_commands() {
     assert!(lines
         .iter()
         .any(|l| l.split(' ').any(|f| f == format!("id={id2}"))));
+    // Idle seconds since the connection's last command: it just sent one.
+    assert!(mine.split(' ').any(|f| f == "idle=0"), "{mine}");
 
     // Clearing the name.
     assert_reply!(r.cmd_str(&["CLIENT", "SETNAME", ""]), R::ok());

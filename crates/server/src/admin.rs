@@ -381,7 +381,7 @@ fn client_line(c: &crate::core::ClientInfo, core: usize) -> String {
         c.laddr,
         String::from_utf8_lossy(&c.name),
         now.duration_since(c.created).as_secs(),
-        now.duration_since(c.last_active).as_secs(),
+        store::unix_time_ms().saturating_sub(c.last_active_ms) / 1000,
         if c.subs.iter().any(|&n| n > 0) { "P" } else { "N" },
         c.subs[0],
         c.subs[1],

@@ -77,7 +77,7 @@ pub async fn serve(core: Rc<Core>, stream: Socket) {
         lib_name: Bytes::new(),
         lib_ver: Bytes::new(),
         created: now,
-        last_active: now,
+        last_active_ms: store::unix_time_ms(),
         last_cmd: "NULL",
         resp: 2,
         subs: [0; 3],
@@ -165,9 +165,14 @@ impl Conn {
             if n == Some(0) {
                 return Ok(());
             }
+            // One clock read per read: the idle time of CLIENT LIST, and the
+            // clock of the commands that run here without waiting.
+            self.clock_ms = None;
             if let Some(n) = n {
                 inbuf.extend_from_slice(&scratch[..n]);
-                self.info.borrow_mut().last_active = Instant::now();
+                let now = store::unix_time_ms();
+                self.clock_ms = Some(now);
+                self.info.borrow_mut().last_active_ms = now;
             }
             let (qbuf_limit, out_limit) = {
                 let cfg = self.core.config.borrow();
@@ -179,7 +184,6 @@ impl Conn {
                 return Ok(());
             }
             let mut protocol_error = None;
-            self.clock_ms = None;
             while !self.quit && protocol_error.is_none() {
                 // Parse a run of requests first, so their keys' table entries
                 // can be fetched from memory together (see `warm`).

@@ -221,7 +221,8 @@ pub struct ClientInfo {
     pub lib_name: Bytes,
     pub lib_ver: Bytes,
     pub created: std::time::Instant,
-    pub last_active: std::time::Instant,
+    /// Unix ms of the last read (the clock its commands saw).
+    pub last_active_ms: u64,
     pub last_cmd: &'static str,
     pub resp: u8,
     /// Channel, pattern and shard-channel subscriptions (CLIENT LIST).
