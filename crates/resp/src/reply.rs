@@ -108,7 +108,7 @@ impl Reply {
     }
 
     /// An array of these byte strings as bulk strings, in wire form.
-    pub fn bulk_array<'a>(parts: &[&'a [u8]]) -> Reply {
+    pub fn bulk_array(parts: &[&[u8]]) -> Reply {
         let payload: usize = parts.iter().map(|p| p.len()).sum();
         let mut out = BytesMut::with_capacity(payload + 16 * parts.len() + 16);
         put_len(&mut out, b'*', parts.len());
