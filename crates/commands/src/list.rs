@@ -215,11 +215,10 @@ pub fn lrange(shard: &mut Shard, argv: &[Bytes]) -> CmdResult {
     let start = parse_i64(&argv[2]).ok_or(CmdError::NotInteger)?;
     let stop = parse_i64(&argv[3]).ok_or(CmdError::NotInteger)?;
     let Some(list) = read(shard, &argv[1])? else { return Ok(Reply::Array(vec![])) };
-    let items: Vec<&[u8]> = match list_range(start, stop, list.len()) {
-        Some((a, b)) => list.range(a, b).map(|e| &e[..]).collect(),
-        None => vec![],
-    };
-    Ok(Reply::bulk_array(&items))
+    Ok(match list_range(start, stop, list.len()) {
+        Some((a, b)) => Reply::bulk_array_of(list.range(a, b).map(|e| &e[..])),
+        None => Reply::bulk_array(&[]),
+    })
 }
 
 /// ```text

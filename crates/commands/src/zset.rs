@@ -709,8 +709,10 @@ fn zrange_generic(shard: &mut Shard, argv: &[Bytes], src: usize, dst: Option<&By
     };
     if dst.is_none() && !withscores {
         // Members only: written once, straight into the reply.
-        let members: Vec<&[u8]> = span.map_or_else(Vec::new, |(start, take)| z.iter_from(start, rev).take(take).map(|(m, _)| m).collect());
-        return Ok(Reply::bulk_array(&members));
+        return Ok(match span {
+            Some((start, take)) => Reply::bulk_array_of(z.iter_from(start, rev).take(take).map(|(m, _)| m)),
+            None => Reply::bulk_array(&[]),
+        });
     }
     let items = span.map_or_else(Vec::new, |(start, take)| owned_pairs(z.iter_from(start, rev).take(take)));
     match dst {

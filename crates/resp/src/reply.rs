@@ -118,6 +118,22 @@ impl Reply {
         Reply::BulkArray(out.freeze())
     }
 
+    /// [`Reply::bulk_array`] of what `parts` yields. Short ranges (the
+    /// common ZRANGE key 0 9) are gathered on the stack, not in a vector.
+    pub fn bulk_array_of<'a>(mut parts: impl Iterator<Item = &'a [u8]>) -> Reply {
+        const ON_STACK: usize = 32;
+        let mut first: [&[u8]; ON_STACK] = [&[]; ON_STACK];
+        for (n, slot) in first.iter_mut().enumerate() {
+            match parts.next() {
+                Some(p) => *slot = p,
+                None => return Reply::bulk_array(&first[..n]),
+            }
+        }
+        let mut all = first.to_vec();
+        all.extend(parts);
+        Reply::bulk_array(&all)
+    }
+
     /// True for [`Reply::Error`].
     pub fn is_error(&self) -> bool {
         matches!(self, Reply::Error(_))

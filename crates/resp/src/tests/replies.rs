@@ -210,5 +210,11 @@ fn bulk_array_is_the_array_of_its_bulks() {
     assert_eq!(plain, wire);
     assert_ne!(wire, Reply::Array(vec![Reply::Bulk(Bytes::from_static(b"a"))]));
     assert_eq!(Reply::bulk_array(&[]), Reply::Array(vec![]));
+    // From an iterator, below and above what fits on the stack.
+    for n in [0, 1, 31, 32, 33, 100] {
+        let owned: Vec<Vec<u8>> = (0..n).map(|i| format!("m{i}").into_bytes()).collect();
+        let slices: Vec<&[u8]> = owned.iter().map(|v| &v[..]).collect();
+        assert_eq!(Reply::bulk_array_of(slices.iter().copied()), Reply::bulk_array(&slices), "{n} parts");
+    }
     assert_eq!(&Reply::bulk_array(&[]).to_bytes(Protocol::Resp3)[..], b"*0\r\n");
 }
