@@ -59,7 +59,7 @@ pub enum Reply {
     /// strings, the same in RESP2 and RESP3), built by [`Reply::bulk_array`]:
     /// range replies write their elements once, straight from the store,
     /// instead of as one `Bulk` each. Equal to the `Array` of those `Bulk`s.
-    BulkArray(Bytes),
+    BulkArray(Vec<u8>),
 }
 
 impl PartialEq for Reply {
@@ -115,7 +115,9 @@ impl Reply {
         for p in parts {
             put_bulk(&mut out, p);
         }
-        Reply::BulkArray(out.freeze())
+        // A vector, not `Bytes`: a `Bytes` made from a vector with spare
+        // capacity costs a second allocation and reference counting.
+        Reply::BulkArray(Vec::from(out))
     }
 
     /// [`Reply::bulk_array`] of what `parts` yields. Short ranges (the
