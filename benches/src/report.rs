@@ -31,6 +31,27 @@ impl Measure {
         }
     }
 
+    /// One server's rounds of the same row put together: throughput over
+    /// the rounds' total time (each round ran `requests` requests), the
+    /// median of the rounds' percentiles and means (`redis-benchmark`'s
+    /// histograms are not available to merge), and the largest maximum.
+    pub fn combine_rounds(rounds: &[Measure]) -> Option<Measure> {
+        let median = |f: &dyn Fn(&Measure) -> f64| {
+            let mut v: Vec<f64> = rounds.iter().map(f).collect();
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        let time: f64 = rounds.iter().map(|m| 1.0 / m.ops).sum();
+        (!rounds.is_empty() && rounds.iter().all(|m| m.ops > 0.0)).then(|| Measure {
+            ops: rounds.len() as f64 / time,
+            p50_us: median(&|m| m.p50_us),
+            p99_us: median(&|m| m.p99_us),
+            p999_us: None,
+            max_us: rounds.iter().map(|m| m.max_us).fold(0.0, f64::max),
+            mean_us: median(&|m| m.mean_us),
+        })
+    }
+
     pub fn from_rbench(r: &RbRow) -> Measure {
         Measure {
             ops: r.rps,
@@ -318,6 +339,19 @@ pub fn curve_rows(label: &str, server: &str, r: &LoadReport) -> Vec<Vec<String>>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rounds_combine_over_total_time() {
+        let m = |ops: f64, p50: f64, max: f64| Measure { ops, p50_us: p50, p99_us: 2.0 * p50, p999_us: None, max_us: max, mean_us: p50 };
+        // Each round ran the same number of requests: the throughput is
+        // all of them over the rounds' total time, the harmonic mean.
+        let c = Measure::combine_rounds(&[m(100.0, 30.0, 900.0), m(300.0, 10.0, 100.0), m(150.0, 20.0, 50.0)]).unwrap();
+        let three = 3.0 / (1.0 / 100.0 + 1.0 / 300.0 + 1.0 / 150.0);
+        assert!((c.ops - three).abs() < 1e-9, "{}", c.ops);
+        assert_eq!((c.p50_us, c.p99_us, c.max_us, c.mean_us), (20.0, 40.0, 900.0, 20.0));
+        assert_eq!(Measure::combine_rounds(&[]), None);
+        assert_eq!(Measure::combine_rounds(&[m(0.0, 1.0, 1.0)]), None);
+    }
 
     #[test]
     fn table_and_ratio() {

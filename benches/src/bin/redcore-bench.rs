@@ -774,36 +774,50 @@ impl Bench {
                 (_, 1) => 50_000.0,
                 _ => 300_000.0,
             });
-        let requests = ((guess * self.plan.rb_secs) as u64).max(2000);
-        for server in servers.iter_mut() {
-            let outcome = match probe(server, &[op]) {
-                Err(e) => Outcome::Na(e),
-                Ok(()) => {
-                    let run = RbRun {
-                        bin: self.args.redis_benchmark.clone(),
-                        port: server.port,
-                        clients,
-                        pipeline,
-                        data_size: value_size,
-                        requests,
-                        keyspace: self.plan.keyspace,
-                        tests: test.to_string(),
-                        command: command.to_vec(),
-                        timeout: secs(self.plan.rb_secs * 10.0 + 15.0),
-                    };
-                    match rbench::run(&run) {
-                        Ok(rows) => match rows.first() {
-                            Some(r) => Outcome::Ok(Measure::from_rbench(r)),
-                            None => Outcome::Na("no result row".into()),
-                        },
-                        Err(e) => Outcome::Na(e),
-                    }
+        // Like the redcore-load rows: the run is split into rounds that
+        // alternate between the servers, so a slow spell of the machine
+        // weighs on both (a single run per server was often hit by one).
+        let rounds = self.plan.rounds.max(1) as usize;
+        let requests = ((guess * self.plan.rb_secs) as u64 / rounds as u64).max(2000);
+        let mut done: [Vec<Measure>; 2] = [Vec::new(), Vec::new()];
+        let mut failed: [Option<String>; 2] = [None, None];
+        for round in 0..rounds {
+            let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+            for i in order {
+                if failed[i].is_some() {
+                    continue;
                 }
-            };
-            let outcome = if server.alive() {
-                outcome
-            } else {
-                Outcome::Na("server died".into())
+                let server = &mut servers[i];
+                let outcome = match probe(server, &[op]) {
+                    Err(e) => Err(e),
+                    Ok(()) => {
+                        let run = RbRun {
+                            bin: self.args.redis_benchmark.clone(),
+                            port: server.port,
+                            clients,
+                            pipeline,
+                            data_size: value_size,
+                            requests,
+                            keyspace: self.plan.keyspace,
+                            tests: test.to_string(),
+                            command: command.to_vec(),
+                            timeout: secs(self.plan.rb_secs * 10.0 + 15.0),
+                        };
+                        rbench::run(&run).and_then(|rows| rows.first().map(Measure::from_rbench).ok_or_else(|| "no result row".to_string()))
+                    }
+                };
+                match outcome {
+                    Ok(m) if server.alive() => done[i].push(m),
+                    Ok(_) => failed[i] = Some("server died".into()),
+                    Err(e) => failed[i] = Some(e),
+                }
+            }
+        }
+        for (i, server) in servers.iter().enumerate() {
+            let outcome = match (failed[i].take(), Measure::combine_rounds(&done[i])) {
+                (Some(e), _) => Outcome::Na(e),
+                (None, Some(m)) => Outcome::Ok(m),
+                (None, None) => Outcome::Na("no result".into()),
             };
             self.progress(&format!(
                 "{} [redis-benchmark] on {}: {}",
