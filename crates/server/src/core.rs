@@ -892,6 +892,16 @@ impl Core {
         }
     }
 
+    /// Releases the gates of `cores` held by `tx`, on all of them at once.
+    pub async fn unlock_all(&self, tx: TxId, cores: &[usize]) {
+        let started: Vec<_> = cores.iter().map(|&c| self.call_start(c, Some(tx), vec![Op::Unlock])).collect();
+        for s in started {
+            if let Err(slot) = s {
+                slot.take().await;
+            }
+        }
+    }
+
     /// Whether nothing holds or waits for this core's gate (for background work).
     pub fn gate_idle(&self) -> bool {
         let g = self.gate.borrow();

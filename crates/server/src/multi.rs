@@ -31,13 +31,6 @@ async fn fan_out(core: &Core, tx: TxId, per_core: Vec<(usize, Vec<Op>)>) -> Vec<
     res
 }
 
-async fn unlock_all(core: &Core, tx: TxId, cores: &[usize]) {
-    if cores.is_empty() {
-        return;
-    }
-    fan_out(core, tx, cores.iter().map(|&c| (c, vec![Op::Unlock])).collect()).await;
-}
-
 /// Keys (with their argument positions) grouped by owning core.
 fn group_by_core(core: &Core, argv: &[Bytes], positions: impl Iterator<Item = usize>) -> BTreeMap<usize, Vec<usize>> {
     let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
@@ -96,7 +89,7 @@ pub async fn run_in(core: &Core, multi: MultiKey, cmd: u16, argv: Vec<Bytes>, ou
             let check = groups.iter().map(|(&c, pos)| (c, vec![Op::Cmd { idx: exists, argv: keys_only(&argv, pos, "exists") }])).collect();
             let found: i64 = fan_out(core, tx, check).await.into_iter().map(|(_, outs)| int_of(outs)).sum();
             if found > 0 {
-                unlock_all(core, tx, &cores).await;
+                core.unlock_all(tx, &cores).await;
                 return Reply::Int(0);
             }
             let mset = idx(b"mset");
@@ -171,13 +164,13 @@ async fn rename_across(core: &Core, tx: TxId, argv: &[Bytes], nx: bool, locking:
     let exists = idx(b"exists");
     let has_src = int_of(core.call(cs, Some(tx), vec![Op::Cmd { idx: exists, argv: vec![Bytes::from_static(b"exists"), src.clone()] }]).await);
     if has_src == 0 {
-        unlock_all(core, tx, &cores).await;
+        core.unlock_all(tx, &cores).await;
         return CmdError::NoSuchKey.into();
     }
     if nx {
         let has_dst = int_of(core.call(cd, Some(tx), vec![Op::Cmd { idx: exists, argv: vec![Bytes::from_static(b"exists"), dst.clone()] }]).await);
         if has_dst > 0 {
-            unlock_all(core, tx, &cores).await;
+            core.unlock_all(tx, &cores).await;
             return Reply::Int(0);
         }
     }

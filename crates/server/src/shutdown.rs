@@ -140,9 +140,7 @@ async fn persist_and_exit(core: &Core, opts: Options) {
         tracing::warn!("shutdown: FORCE given, exiting despite the errors above");
         exit_now();
     }
-    for &c in &cores {
-        core.call(c, Some(tx), vec![Op::Unlock]).await;
-    }
+    core.unlock_all(tx, &cores).await;
     tracing::error!("shutdown refused: the data could not be persisted; the server keeps running");
 }
 

@@ -134,9 +134,7 @@ pub async fn exec(conn: &mut Conn) -> Reply {
     } else {
         Reply::NilArray
     };
-    for &c in &cores {
-        core.call(c, Some(tx), vec![Op::Unlock]).await;
-    }
+    core.unlock_all(tx, &cores).await;
     unwatch_all(conn).await;
     reply
 }
