@@ -232,10 +232,18 @@ fn put_line(out: &mut BytesMut, prefix: u8, text: &[u8]) {
 }
 
 fn put_int(out: &mut BytesMut, prefix: u8, v: i64) {
-    out.reserve(23);
-    out.put_u8(prefix);
-    write_i64(out, v);
-    out.extend_from_slice(b"\r\n");
+    // Most numbers on the wire (bulk and array lengths, small counts) are
+    // under 100: such a line is written in one go.
+    match v {
+        0..=9 => out.extend_from_slice(&[prefix, b'0' + v as u8, b'\r', b'\n']),
+        10..=99 => out.extend_from_slice(&[prefix, b'0' + (v / 10) as u8, b'0' + (v % 10) as u8, b'\r', b'\n']),
+        _ => {
+            out.reserve(23);
+            out.put_u8(prefix);
+            write_i64(out, v);
+            out.extend_from_slice(b"\r\n");
+        }
+    }
 }
 
 fn put_len(out: &mut BytesMut, prefix: u8, len: usize) {
@@ -244,14 +252,8 @@ fn put_len(out: &mut BytesMut, prefix: u8, len: usize) {
 }
 
 fn put_bulk(out: &mut BytesMut, payload: &[u8]) {
-    let len = payload.len();
-    out.reserve(len + 25);
-    // Most payloads are under 100 bytes: their header is written in one go.
-    match len {
-        0..=9 => out.extend_from_slice(&[b'$', b'0' + len as u8, b'\r', b'\n']),
-        10..=99 => out.extend_from_slice(&[b'$', b'0' + (len / 10) as u8, b'0' + (len % 10) as u8, b'\r', b'\n']),
-        _ => put_len(out, b'$', len),
-    }
+    out.reserve(payload.len() + 25);
+    put_len(out, b'$', payload.len());
     out.extend_from_slice(payload);
     out.extend_from_slice(b"\r\n");
 }
