@@ -120,3 +120,58 @@ fn inline_and_resp_mixed_pipeline() {
         }
     }
 }
+
+/// On a 2-core server, runs of pipelined commands for the other core go
+/// there as one message. Runs for one core and the other, errors inside a
+/// run, and requests that span cores or are not data commands, all
+/// interleaved: every reply still comes back in request order.
+#[test]
+fn forwarded_runs_keep_order() {
+    let s = Server::under_test(&["--cores", "2"]);
+    let halves = slots::SlotRanges::split(2);
+    // One hash tag per core, so every key of a tag lives on that tag's core
+    // (whichever core the connection landed on, one of them is remote).
+    let tag_on = |core: usize| {
+        (0..)
+            .map(|i| format!("t{i}"))
+            .find(|t| halves.owner_of(slots::key_slot(t.as_bytes())) == core)
+            .expect("a tag on each core")
+    };
+    let (a, b) = (tag_on(0), tag_on(1));
+    let mut r = s.raw();
+    let mut blob = Vec::new();
+    let mut want: Vec<RawReply> = Vec::new();
+    let mut push = |args: &[&str], reply: RawReply| {
+        blob.extend(encode_cmd(args));
+        want.push(reply);
+    };
+    for i in 0..300 {
+        let ka = format!("{{{a}}}:k{i}");
+        let kb = format!("{{{b}}}:k{i}");
+        let (ca, cb) = (format!("{{{a}}}:n"), format!("{{{b}}}:n"));
+        // A run on each core, with a type error in the middle of one.
+        push(&["SET", &ka, &format!("a{i}")], R::ok());
+        push(&["INCR", &ca], R::Int(i + 1));
+        push(&["LPUSH", &ka, "x"], R::err("WRONGTYPE Operation against a key holding the wrong kind of value"));
+        push(&["GET", &ka], R::bulk(format!("a{i}")));
+        push(&["SET", &kb, &format!("b{i}")], R::ok());
+        push(&["INCR", &cb], R::Int(i + 1));
+        push(&["GET", &kb], R::bulk(format!("b{i}")));
+        // Requests that are not one core's plain data commands end a run.
+        match i % 4 {
+            0 => push(&["MGET", &ka, &kb], R::arr(vec![R::bulk(format!("a{i}")), R::bulk(format!("b{i}"))])),
+            1 => push(&["PING"], R::simple("PONG")),
+            2 => push(&["GET"], R::err("ERR wrong number of arguments for 'get' command")),
+            _ => push(&["EXISTS", &ka, &kb, "missing"], R::Int(2)),
+        }
+        push(&["GET", &format!("{{{b}}}:missing")], R::nil());
+    }
+    let mut w = r.stream_clone();
+    let writer = std::thread::spawn(move || w.write_all(&blob));
+    for (i, want) in want.iter().enumerate() {
+        let got = r.read_reply();
+        assert_eq!(&got, want, "reply #{i}");
+    }
+    writer.join().unwrap().expect("write pipeline");
+    assert_reply!(r.cmd_str(&["DBSIZE"]), R::Int(602));
+}

@@ -17,10 +17,16 @@ use std::time::Instant;
 /// the protocol in force when its command ran (HELLO may change it mid-pipeline).
 enum Pending {
     Ready(Protocol, Reply),
+    /// One reply per output (a forwarded run of commands has several).
     Remote(Protocol, Rc<Slot<Vec<Out>>>),
     /// Several frames for one command ((P|S)(UN)SUBSCRIBE confirmations).
     Many(Protocol, Vec<Reply>),
 }
+
+/// Consecutive pipelined requests for one other core (that core and their
+/// ops), sent there as one message: one reply slot and one wake-up for the
+/// run instead of one each.
+type ForwardGroup = Option<(usize, Vec<Op>)>;
 
 /// Per-connection state the commands may change.
 pub struct Conn {
@@ -59,9 +65,6 @@ struct Route {
 
 /// Requests parsed ahead of running them (see [`Conn::warm`]).
 const WARM_BATCH: usize = 64;
-/// Keys of such a batch whose table entries are requested ahead (MGET, MSET
-/// and the like have several).
-const WARM_KEYS: usize = 256;
 
 /// Serves one accepted connection until it closes.
 pub async fn serve(core: Rc<Core>, stream: Socket) {
@@ -144,6 +147,7 @@ impl Conn {
         let mut pending: Vec<Pending> = Vec::new();
         let mut batch: Vec<Vec<Bytes>> = Vec::with_capacity(WARM_BATCH);
         let mut routes: Vec<Route> = Vec::with_capacity(WARM_BATCH);
+        let mut group: ForwardGroup = None;
         loop {
             // A subscriber also wakes up for messages to deliver. (glommio's
             // read only takes data when it completes, so dropping a pending
@@ -218,15 +222,21 @@ impl Conn {
                             parser.recycle(argv);
                             p
                         }
-                        Err(argv) => {
-                            let p = self.dispatch(argv, &stream).await;
-                            // It may have waited: the next command reads the clock anew.
-                            self.clock_ms = None;
-                            p
-                        }
+                        Err(argv) => match self.try_forward(argv, route, &mut group, &mut pending) {
+                            Ok(()) => continue,
+                            Err(argv) => {
+                                self.send_group(&mut group, &mut pending);
+                                let p = self.dispatch(argv, &stream).await;
+                                // It may have waited: the next command reads the clock anew.
+                                self.clock_ms = None;
+                                p
+                            }
+                        },
                     };
+                    self.send_group(&mut group, &mut pending);
                     pending.push(p);
                 }
+                self.send_group(&mut group, &mut pending);
                 if !full {
                     break;
                 }
@@ -236,8 +246,9 @@ impl Conn {
                     Pending::Ready(proto, reply) => reply.encode(proto, &mut out),
                     Pending::Many(proto, replies) => replies.iter().for_each(|r| r.encode(proto, &mut out)),
                     Pending::Remote(proto, slot) => {
-                        let reply = slot.take().await.into_iter().next().map(Out::into_reply).unwrap_or(Reply::Nil);
-                        reply.encode(proto, &mut out);
+                        for o in slot.take().await {
+                            o.into_reply().encode(proto, &mut out);
+                        }
                     }
                 }
             }
@@ -294,67 +305,85 @@ impl Conn {
         }
     }
 
-    /// The common case without an async call: a plain data command whose
-    /// keys all live on this core, outside MULTI, pub/sub, loading and
-    /// cluster mode, run at once. Anything else is handed back for `dispatch`.
-    fn try_here(&mut self, argv: Vec<Bytes>, route: Route) -> Result<(Pending, Vec<Bytes>), Vec<Bytes>> {
+    /// For a plain data command (outside MULTI, pub/sub, loading and cluster
+    /// mode, with the right number of arguments) whose keys all live on one
+    /// core: its table index and that core (this one for a command without
+    /// keys). Anything else goes through `dispatch`.
+    fn plain_route(&self, argv: &[Bytes], route: Route) -> Option<(usize, usize)> {
         if argv.is_empty() || self.multi.is_some() || self.sub.is_some() || self.core.node.loading() {
-            return Err(argv);
+            return None;
         }
-        let Some(idx) = route.idx else { return Err(argv) };
+        let idx = route.idx?;
         let spec = &commands::table()[idx];
         if !matches!(spec.exec, Exec::Shard(_)) || !spec.arity_ok(argv.len()) || self.core.config.borrow().cluster_enabled {
-            return Err(argv);
+            return None;
         }
         let node = &self.core.node;
-        let here = self.core.id;
         let mut keys = spec.key_indexes(argv.len());
-        let first = keys.next().map(|i| (&argv[i][..], route.slot));
-        if first.is_some_and(|(_, slot)| node.ranges.owner_of(slot) != here) || !keys.all(|i| node.core_of_key(&argv[i]) == here) {
+        let owner = match keys.next() {
+            Some(_) => node.ranges.owner_of(route.slot),
+            None => self.core.id,
+        };
+        keys.all(|i| node.core_of_key(&argv[i]) == owner).then_some((idx, owner))
+    }
+
+    /// Counts a command that bypasses `dispatch`.
+    fn note_command(&self, idx: usize) {
+        self.core.commands_processed.set(self.core.commands_processed.get() + 1);
+        self.info.borrow_mut().last_cmd = commands::table()[idx].name;
+    }
+
+    /// The common case without an async call: a plain data command
+    /// (`plain_route`) of this core's keys, run at once. Anything else is
+    /// handed back.
+    fn try_here(&mut self, argv: Vec<Bytes>, route: Route) -> Result<(Pending, Vec<Bytes>), Vec<Bytes>> {
+        let here = self.core.id;
+        let Some((idx, owner)) = self.plain_route(&argv, route) else { return Err(argv) };
+        if owner != here {
             return Err(argv);
         }
+        let first = commands::table()[idx].key_indexes(argv.len()).next().map(|i| (&argv[i][..], route.slot));
         let now = *self.clock_ms.get_or_insert_with(store::unix_time_ms);
         let pending = match self.core.run_here(idx as u16, &argv, first, now) {
             Some(Ok(reply)) => Pending::Ready(self.proto, reply),
             Some(Err(slot)) => Pending::Remote(self.proto, slot),
             None => return Err(argv),
         };
-        self.core.commands_processed.set(self.core.commands_processed.get() + 1);
-        self.info.borrow_mut().last_cmd = spec.name;
+        self.note_command(idx);
         Ok((pending, argv))
     }
 
+    /// A plain data command (`plain_route`) of another core's keys: added
+    /// to `group`, the run of such commands for one core that goes there as
+    /// one message. Anything else is handed back.
+    fn try_forward(&mut self, argv: Vec<Bytes>, route: Route, group: &mut ForwardGroup, pending: &mut Vec<Pending>) -> Result<(), Vec<Bytes>> {
+        let Some((idx, owner)) = self.plain_route(&argv, route) else { return Err(argv) };
+        if owner == self.core.id {
+            return Err(argv);
+        }
+        self.note_command(idx);
+        if group.as_ref().is_some_and(|(core, _)| *core != owner) {
+            self.send_group(group, pending);
+        }
+        group.get_or_insert_with(|| (owner, Vec::new())).1.push(Op::Cmd { idx: idx as u16, argv });
+        Ok(())
+    }
+
+    /// Sends the forwarded run in `group`, if any; its replies take their
+    /// place in `pending` here, before any later request's.
+    fn send_group(&self, group: &mut ForwardGroup, pending: &mut Vec<Pending>) {
+        let Some((owner, ops)) = group.take() else { return };
+        pending.push(match self.core.call_start(owner, None, ops) {
+            Ok(outs) => Pending::Many(self.proto, outs.into_iter().map(Out::into_reply).collect()),
+            Err(slot) => Pending::Remote(self.proto, slot),
+        });
+    }
+
     /// Requests the table entries of the keys of the pipelined requests that
-    /// this core owns before any of them runs (`Shard::prefetch`). Each
-    /// lookup misses the CPU caches a few times (slot table, hash group, key
-    /// node); requested together, the misses of different keys overlap instead
-    /// of each stalling its own command, and the commands find the lines cached.
-    fn warm(&mut self, batch: &[Vec<Bytes>], routes: &[Route]) {
-        let here = self.core.id;
-        let core = self.core.clone();
-        let ranges = &core.node.ranges;
-        let mut keys: [(slots::Slot, &[u8]); WARM_KEYS] = [(0, &[]); WARM_KEYS];
-        let mut n = 0;
-        // Container commands go on to read the value's own allocation.
-        let mut values = false;
-        'batch: for (argv, route) in batch.iter().zip(routes) {
-            let Some(idx) = route.idx else { continue };
-            let spec = &commands::table()[idx];
-            values |= matches!(spec.group, "hash" | "list" | "set" | "sorted-set");
-            for (k, i) in spec.key_indexes(argv.len()).enumerate() {
-                if n == WARM_KEYS {
-                    break 'batch;
-                }
-                let slot = if k == 0 { route.slot } else { slots::key_slot(&argv[i]) };
-                if ranges.owner_of(slot) == here {
-                    keys[n] = (slot, &argv[i]);
-                    n += 1;
-                }
-            }
-        }
-        if n > 1 {
-            self.core.shard.borrow().prefetch(&keys[..n], values);
-        }
+    /// this core owns before any of them runs (`Core::prefetch_keys`).
+    fn warm(&self, batch: &[Vec<Bytes>], routes: &[Route]) {
+        let cmds = batch.iter().zip(routes).filter_map(|(argv, route)| Some((route.idx?, argv.as_slice(), Some(route.slot))));
+        self.core.prefetch_keys(cmds);
     }
 
     /// Looks up a parsed request's command and its first key's slot, once

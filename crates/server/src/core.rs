@@ -349,6 +349,7 @@ impl Core {
                 use futures_lite::StreamExt;
                 let mut stream = stream;
                 while let Some(batch) = stream.next().await {
+                    core.prefetch_requests(&batch);
                     for msg in batch {
                         core.on_message(msg);
                     }
@@ -376,6 +377,56 @@ impl Core {
                 }
             })
             .detach();
+        }
+    }
+
+    /// Requests the table entries of the keys of forwarded commands before
+    /// any of them runs, as a connection does for its own pipeline.
+    fn prefetch_requests(&self, batch: &[Msg]) {
+        let cmds = batch
+            .iter()
+            .flat_map(|m| match m {
+                Msg::Req { ops, .. } => ops.as_slice(),
+                Msg::Resp { .. } => &[],
+            })
+            .filter_map(|op| match op {
+                Op::Cmd { idx, argv } => Some((*idx as usize, argv.as_slice(), None)),
+                _ => None,
+            });
+        self.prefetch_keys(cmds);
+    }
+
+    /// Requests the table entries of the keys this core owns among `cmds`
+    /// (command table index, arguments, and the first key's slot where the
+    /// caller knows it) before any of them runs (`Shard::prefetch`). Each
+    /// lookup misses the CPU caches a few times (slot table, hash group, key
+    /// node); requested together, the misses of different keys overlap
+    /// instead of each stalling its own command, which then finds the lines
+    /// cached. Container commands also get their value's first heap line.
+    pub fn prefetch_keys<'a>(&self, cmds: impl Iterator<Item = (usize, &'a [Bytes], Option<slots::Slot>)>) {
+        const MAX_KEYS: usize = 256;
+        let mut keys: [(slots::Slot, &[u8]); MAX_KEYS] = [(0, &[]); MAX_KEYS];
+        let mut n = 0;
+        let mut values = false;
+        'cmds: for (idx, argv, first_slot) in cmds {
+            let Some(spec) = commands::table().get(idx) else { continue };
+            values |= matches!(spec.group, "hash" | "list" | "set" | "sorted-set");
+            for (k, i) in spec.key_indexes(argv.len()).enumerate() {
+                if n == MAX_KEYS {
+                    break 'cmds;
+                }
+                let slot = match first_slot {
+                    Some(slot) if k == 0 => slot,
+                    _ => slots::key_slot(&argv[i]),
+                };
+                if self.node.ranges.owner_of(slot) == self.id {
+                    keys[n] = (slot, &argv[i]);
+                    n += 1;
+                }
+            }
+        }
+        if n > 1 {
+            self.shard.borrow().prefetch(&keys[..n], values);
         }
     }
 
@@ -603,7 +654,18 @@ impl Core {
 
     /// Executes operations on this core's shard, synchronously.
     fn exec_ops(&self, tx: Option<TxId>, ops: Vec<Op>) -> Vec<Out> {
-        ops.into_iter().map(|op| self.exec_op(tx, op)).collect()
+        // The commands of one request share one clock read (a forwarded
+        // pipeline is one request).
+        let mut now = None;
+        ops.into_iter()
+            .map(|op| match op {
+                Op::Cmd { idx, argv } => {
+                    let now = *now.get_or_insert_with(store::unix_time_ms);
+                    Out::Reply(self.exec_cmd(tx, idx, &argv, now))
+                }
+                op => self.exec_op(tx, op),
+            })
+            .collect()
     }
 
     /// Runs one command of this core's keys on its shard, at Unix time `now_ms`.
