@@ -174,4 +174,15 @@ fn forwarded_runs_keep_order() {
     }
     writer.join().unwrap().expect("write pipeline");
     assert_reply!(r.cmd_str(&["DBSIZE"]), R::Int(602));
+    if s.is_redcore() {
+        // Each round sends 4 plain commands to the other core (whichever
+        // core this connection is on): a run counts per command, not per message.
+        let info = r.cmd_str(&["INFO", "stats"]).as_str().expect("INFO text");
+        let forwarded: u64 = info
+            .lines()
+            .find_map(|l| l.strip_prefix("total_forwarded_commands:"))
+            .and_then(|v| v.trim().parse().ok())
+            .expect("total_forwarded_commands in INFO");
+        assert!(forwarded >= 1200, "total_forwarded_commands {forwarded}");
+    }
 }

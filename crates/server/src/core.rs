@@ -185,6 +185,13 @@ pub enum Msg {
 
 pub type Batch = Vec<Msg>;
 
+/// How many forwarded commands a request to another core counts for (INFO
+/// `total_forwarded_commands`): each op but the gate's, so a pipeline's run
+/// of commands sent as one message counts each of them.
+fn forwarded_count(ops: &[Op]) -> u64 {
+    ops.iter().filter(|op| !matches!(op, Op::Lock | Op::Unlock)).count().max(1) as u64
+}
+
 /// Where the outputs of a deferred request go.
 pub(crate) enum Target {
     Remote { from: usize, id: u64 },
@@ -443,7 +450,7 @@ impl Core {
                 }
             }
             Msg::Req { id, from, tx, ops } => {
-                self.forwarded_in.set(self.forwarded_in.get() + 1);
+                self.forwarded_in.set(self.forwarded_in.get() + forwarded_count(&ops));
                 self.submit(Deferred { target: Target::Remote { from, id }, tx, ops });
             }
         }
@@ -921,7 +928,7 @@ impl Core {
         self.next_id.set(id + 1);
         let slot = Rc::new(Slot::default());
         self.pending.borrow_mut().insert(id, slot.clone());
-        self.forwarded_out.set(self.forwarded_out.get() + 1);
+        self.forwarded_out.set(self.forwarded_out.get() + forwarded_count(&ops));
         self.push(dst, Msg::Req { id, from: self.id, tx, ops });
         Err(slot)
     }
