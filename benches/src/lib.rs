@@ -19,6 +19,7 @@
 //!   trap, readiness checks, RSS.
 //! * `rbench.rs`: running `redis-benchmark --csv` and parsing its rows.
 //! * `report.rs`: the printed tables and the CSV files.
+//! * `cpu.rs`: how busy the load generator and the server were per row.
 //! * `persist_bench.rs`: the `persistence` section of `redcore-bench` (writes
 //!   with the append-only log on, pause during a BGSAVE snapshot), with its
 //!   own server start-up since it needs persistence flags.
@@ -27,6 +28,7 @@
 //! one command that builds everything and runs it (see `benches/README.md`).
 
 pub mod client;
+pub mod cpu;
 pub mod load;
 pub mod persist_bench;
 pub mod rbench;

@@ -17,6 +17,11 @@ pub struct Measure {
     pub p999_us: Option<f64>,
     pub max_us: f64,
     pub mean_us: f64,
+    /// Busy share of the load generator's CPUs during the run (1.0 = all
+    /// busy: the row may be bounded by the client, not the server).
+    pub load_cpu: Option<f64>,
+    /// Busy share of the server's CPUs (see `cpu.rs` on redcore's polling).
+    pub server_cpu: Option<f64>,
 }
 
 impl Measure {
@@ -28,6 +33,8 @@ impl Measure {
             p999_us: Some(r.percentile_us(99.9)),
             max_us: r.max_us(),
             mean_us: r.mean_us(),
+            load_cpu: None,
+            server_cpu: None,
         }
     }
 
@@ -49,6 +56,8 @@ impl Measure {
             p999_us: None,
             max_us: rounds.iter().map(|m| m.max_us).fold(0.0, f64::max),
             mean_us: median(&|m| m.mean_us),
+            load_cpu: mean_of(rounds.iter().map(|m| m.load_cpu)),
+            server_cpu: mean_of(rounds.iter().map(|m| m.server_cpu)),
         })
     }
 
@@ -60,8 +69,21 @@ impl Measure {
             p999_us: None,
             max_us: r.max_ms * 1000.0,
             mean_us: r.avg_ms * 1000.0,
+            load_cpu: None,
+            server_cpu: None,
         }
     }
+}
+
+/// The mean of the values when every one is known.
+fn mean_of(values: impl Iterator<Item = Option<f64>>) -> Option<f64> {
+    let v: Option<Vec<f64>> = values.collect();
+    v.filter(|v| !v.is_empty()).map(|v| v.iter().sum::<f64>() / v.len() as f64)
+}
+
+/// A CPU share as a whole percentage.
+pub fn fmt_share(v: Option<f64>) -> String {
+    v.map_or("-".to_string(), |v| format!("{:.0}", v * 100.0))
 }
 
 /// A measurement or the reason there is none ("n/a").
@@ -192,6 +214,8 @@ pub fn throughput_table(rows: &[Row]) -> String {
                 pair(&r.redis, &r.redcore, |m| Some(m.p99_us)),
                 pair(&r.redis, &r.redcore, |m| m.p999_us),
                 pair(&r.redis, &r.redcore, |m| Some(m.max_us)),
+                cpu_pair(&r.redis, &r.redcore, |m| m.load_cpu),
+                cpu_pair(&r.redis, &r.redcore, |m| m.server_cpu),
             ]
         })
         .collect();
@@ -206,9 +230,17 @@ pub fn throughput_table(rows: &[Row]) -> String {
             "p99 µs",
             "p99.9 µs",
             "max µs",
+            "load CPU %",
+            "server CPU %",
         ],
         &body,
     )
+}
+
+/// `redis / redcore` CPU shares of one row.
+fn cpu_pair(r: &Outcome, c: &Outcome, f: impl Fn(&Measure) -> Option<f64>) -> String {
+    let one = |o: &Outcome| fmt_share(o.measure().and_then(&f));
+    format!("{} / {}", one(r), one(c))
 }
 
 /// Reasons for the n/a cells, one line each.
@@ -270,6 +302,10 @@ pub fn write_throughput_csv(path: &Path, rows: &[Row]) -> std::io::Result<()> {
         "redcore_mean_us",
         "redis_status",
         "redcore_status",
+        "redis_load_cpu",
+        "redcore_load_cpu",
+        "redis_server_cpu",
+        "redcore_server_cpu",
     ];
     let num = |o: &Outcome, f: &dyn Fn(&Measure) -> Option<f64>| {
         o.measure()
@@ -305,6 +341,10 @@ pub fn write_throughput_csv(path: &Path, rows: &[Row]) -> std::io::Result<()> {
                 num(&r.redcore, &|m| Some(m.mean_us)),
                 status(&r.redis),
                 status(&r.redcore),
+                num(&r.redis, &|m| m.load_cpu),
+                num(&r.redcore, &|m| m.load_cpu),
+                num(&r.redis, &|m| m.server_cpu),
+                num(&r.redcore, &|m| m.server_cpu),
             ]
         })
         .collect();
@@ -342,13 +382,16 @@ mod tests {
 
     #[test]
     fn rounds_combine_over_total_time() {
-        let m = |ops: f64, p50: f64, max: f64| Measure { ops, p50_us: p50, p99_us: 2.0 * p50, p999_us: None, max_us: max, mean_us: p50 };
+        let m = |ops: f64, p50: f64, max: f64| Measure { ops, p50_us: p50, p99_us: 2.0 * p50, p999_us: None, max_us: max, mean_us: p50, load_cpu: Some(p50 / 100.0), server_cpu: None };
         // Each round ran the same number of requests: the throughput is
         // all of them over the rounds' total time, the harmonic mean.
         let c = Measure::combine_rounds(&[m(100.0, 30.0, 900.0), m(300.0, 10.0, 100.0), m(150.0, 20.0, 50.0)]).unwrap();
         let three = 3.0 / (1.0 / 100.0 + 1.0 / 300.0 + 1.0 / 150.0);
         assert!((c.ops - three).abs() < 1e-9, "{}", c.ops);
         assert_eq!((c.p50_us, c.p99_us, c.max_us, c.mean_us), (20.0, 40.0, 900.0, 20.0));
+        // CPU shares: the mean where every round has one.
+        assert!((c.load_cpu.unwrap() - 0.2).abs() < 1e-9);
+        assert_eq!(c.server_cpu, None);
         assert_eq!(Measure::combine_rounds(&[]), None);
         assert_eq!(Measure::combine_rounds(&[m(0.0, 1.0, 1.0)]), None);
     }
@@ -362,6 +405,8 @@ mod tests {
             p999_us: None,
             max_us: 1500.0,
             mean_us: 11.0,
+            load_cpu: Some(0.97),
+            server_cpu: None,
         };
         let row = Row {
             workload: "get:10,set:1".into(),
@@ -377,6 +422,7 @@ mod tests {
         let t = throughput_table(std::slice::from_ref(&row));
         assert!(t.contains("1.50"), "{t}");
         assert!(t.contains("n/a"), "p99.9 is n/a: {t}");
+        assert!(t.contains("97 / 97") && t.contains("- / -"), "CPU columns: {t}");
         let na = Row {
             redcore: Outcome::Na("unknown command".into()),
             ..row

@@ -32,6 +32,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use redcore_benches::client::{bulk_load, error_of, reply_text, Client};
+use redcore_benches::cpu::{CpuMeter, CpuUse};
 use redcore_benches::persist_bench;
 use redcore_benches::rbench::{self, RbRun};
 use redcore_benches::report::{
@@ -505,6 +506,15 @@ impl Bench {
         }
     }
 
+    /// `m` with the CPU shares of the stretches `cpu` covers.
+    fn with_cpu(&self, m: Measure, cpu: CpuUse) -> Measure {
+        Measure {
+            load_cpu: cpu.load_share(self.plan.client_cpus.len()),
+            server_cpu: cpu.server_share(self.plan.server_cpus.len()),
+            ..m
+        }
+    }
+
     /// One of `parts` equal parts of a case's warm-up and window on one
     /// server (after a probe when `probe`); the reason when it does not count.
     fn load_part(&self, server: &mut Server, case: &Case, parts: u32, probe_first: bool) -> Result<LoadReport, String> {
@@ -568,9 +578,11 @@ impl Bench {
         // (Redis first, then redcore first, ...), merged per server.
         let rounds = self.plan.rounds;
         let mut runs: [Option<Result<LoadReport, String>>; 2] = [None, None];
+        let mut cpu = [CpuUse::default(); 2];
         for round in 0..rounds {
             let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
             for i in order {
+                let meter = CpuMeter::start(servers[i].pid);
                 let run = match runs[i].take() {
                     None => self.load_part(&mut servers[i], case, rounds, true),
                     Some(Ok(mut acc)) => self.load_part(&mut servers[i], case, rounds, false).map(|r| {
@@ -579,13 +591,14 @@ impl Bench {
                     }),
                     Some(Err(e)) => Err(e),
                 };
+                cpu[i].add(meter.stop());
                 runs[i] = Some(run);
             }
         }
-        for (server, run) in servers.iter().zip(runs) {
+        for ((server, run), cpu) in servers.iter().zip(runs).zip(cpu) {
             let (outcome, report) = match run.unwrap_or_else(|| Err("not run".into())) {
                 Err(e) => (Outcome::Na(e), None),
-                Ok(r) => (Outcome::Ok(Measure::from_load(&r)), Some(r)),
+                Ok(r) => (Outcome::Ok(self.with_cpu(Measure::from_load(&r), cpu)), Some(r)),
             };
             self.progress(&format!(
                 "{} on {}: {}",
@@ -692,7 +705,7 @@ impl Bench {
         drop(servers);
         let rows = self.rows.clone();
         self.say(&format!(
-            "ratio = redcore/Redis throughput; latency cells are redis / redcore; redis-benchmark has no p99.9.\n{}",
+            "ratio = redcore/Redis throughput; latency cells are redis / redcore; redis-benchmark has no p99.9.\nload CPU % / server CPU % = busy share of the load generator's / the server's CPUs during the row (redcore polls between requests: near 100 % under any steady load); a load CPU near 100 % means the client, not the server, sets the pace.\n{}",
             report::throughput_table(&rows)
         ));
         let notes = report::na_notes(&rows);
@@ -803,7 +816,10 @@ impl Bench {
                             command: command.to_vec(),
                             timeout: secs(self.plan.rb_secs * 10.0 + 15.0),
                         };
-                        rbench::run(&run).and_then(|rows| rows.first().map(Measure::from_rbench).ok_or_else(|| "no result row".to_string()))
+                        let meter = CpuMeter::start(server.pid);
+                        let m = rbench::run(&run).and_then(|rows| rows.first().map(Measure::from_rbench).ok_or_else(|| "no result row".to_string()));
+                        let cpu = meter.stop();
+                        m.map(|m| self.with_cpu(m, cpu))
                     }
                 };
                 match outcome {
