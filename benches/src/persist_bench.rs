@@ -96,18 +96,16 @@ fn start_server(ctx: &Ctx, kind: Kind, mode: LogMode, tag: &str) -> Result<Serve
             push(&["--auto-aof-rewrite-percentage", "0"]);
             ctx.redis_bin.clone()
         }
-        Kind::Redcore => {
-            // No CLI flag for these: a config file next to the data dir.
-            let conf = ctx.work_dir.join(format!("persist-redcore-{tag}-{}.toml", std::process::id()));
-            std::fs::create_dir_all(&ctx.work_dir).map_err(|e| format!("{}: {e}", ctx.work_dir.display()))?;
-            std::fs::write(&conf, "save = \"\"\nauto-aof-rewrite-percentage = 0\nlog-level = \"warn\"\n")
-                .map_err(|e| format!("{}: {e}", conf.display()))?;
-            push(&["--config", &conf.display().to_string()]);
-            ctx.redcore_bin.clone()
-        }
+        Kind::Redcore => ctx.redcore_bin.clone(),
+    };
+    let redcore_config = match kind {
+        // No CLI flag for this: a line of the generated config file.
+        Kind::Redcore => vec!["auto-aof-rewrite-percentage = 0".to_string()],
+        Kind::Redis => Vec::new(),
     };
     let cfg = ServerConfig {
         extra_args: args,
+        redcore_config,
         tag: format!("persist-{tag}"),
         fresh_dir: true,
         ready_timeout: Duration::from_secs(30),

@@ -48,6 +48,8 @@ pub struct ServerConfig {
     /// option override an earlier one; redcore refuses a repeated flag, so
     /// for redcore they must be flags the usual ones lack).
     pub extra_args: Vec<String>,
+    /// Lines added to redcore's generated config file (after `save = ""`).
+    pub redcore_config: Vec<String>,
     /// Names the data directory and log (`<kind>-<tag>-<port>`); empty for none.
     pub tag: String,
     /// A fresh data directory, removed again when the server stops (otherwise
@@ -69,6 +71,7 @@ impl ServerConfig {
             work_dir,
             pid_dir,
             extra_args: Vec::new(),
+            redcore_config: Vec::new(),
             tag: String::new(),
             fresh_dir: false,
             ready_timeout: Duration::from_secs(15),
@@ -210,7 +213,12 @@ impl Server {
         // Callers that pass their own config set `save` there.
         if cfg.kind == Kind::Redcore && !cfg.extra_args.iter().any(|a| a == "--config") {
             let conf = cfg.work_dir.join(format!("{name}.toml"));
-            std::fs::write(&conf, "save = \"\"\n").map_err(|e| format!("{}: {e}", conf.display()))?;
+            let mut text = "save = \"\"\n".to_string();
+            for line in &cfg.redcore_config {
+                text.push_str(line);
+                text.push('\n');
+            }
+            std::fs::write(&conf, text).map_err(|e| format!("{}: {e}", conf.display()))?;
             args.extend(["--config".to_string(), conf.display().to_string()]);
         }
         args.extend(cfg.extra_args.iter().cloned());

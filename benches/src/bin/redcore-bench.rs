@@ -1,7 +1,7 @@
 //! `redcore-bench`: the whole benchmark suite, redcore against stock Redis.
 //!
 //! ```text
-//! redcore-bench --out DIR [--quick] [--sections throughput,redis-benchmark,memory,scaling,persistence]
+//! redcore-bench --out DIR [--quick] [--sections throughput,redis-benchmark,memory,scaling,cost,persistence]
 //!               [--server-cpus LIST] [--client-cpus LIST] [--pid-dir DIR] [--filter TEXT]
 //! redcore-bench --out DIR --collect-criterion CRITERION_DIR
 //! ```
@@ -17,6 +17,10 @@
 //!   → `memory.csv`.
 //! * `scaling`: redcore with `--cores 1..=CPUs`, forwarded share, and local
 //!   vs forwarded GET latency → `scaling.csv`, `forwarding.csv`.
+//! * `cost`: server CPU time per request at a fixed open-loop rate that both
+//!   servers sustain, with redcore not polling between requests → `cost.csv`.
+//!   This compares the servers where the load generator cannot drive them
+//!   to saturation (a small machine).
 //! * `persistence`: writes with the log on (appendfsync everysec / always vs
 //!   off) and the longest pause during a BGSAVE snapshot, redcore `--cores 1`
 //!   vs Redis → `persistence_writes.csv`, `persistence_snapshot.csv`,
@@ -61,7 +65,7 @@ struct Args {
     /// Comma-separated: throughput, redis-benchmark, memory, scaling, persistence.
     #[arg(
         long,
-        default_value = "throughput,redis-benchmark,memory,scaling,persistence"
+        default_value = "throughput,redis-benchmark,memory,scaling,cost,persistence"
     )]
     sections: String,
     #[arg(long, default_value = "redis-server")]
@@ -226,6 +230,9 @@ fn run(args: Args) -> Result<(), String> {
     }
     if want("scaling") {
         b.scaling()?;
+    }
+    if want("cost") {
+        b.cost()?;
     }
     if want("persistence") {
         b.persistence()?;
@@ -721,6 +728,111 @@ impl Bench {
         )
         .map_err(|e| e.to_string())?;
         Ok(())
+    }
+
+    /// Server CPU time per request at a fixed open-loop rate both servers
+    /// sustain. redcore runs with `spin-before-park-us = 0`: it sleeps when
+    /// it has nothing to do, as Redis does, so its CPU time is its work.
+    fn cost(&mut self) -> Result<(), String> {
+        let cpus = self.plan.server_cpus.clone();
+        let cores = cpus.len();
+        let redcore = ServerConfig {
+            redcore_config: vec!["spin-before-park-us = 0".to_string()],
+            tag: "nospin".into(),
+            ..self.config(Kind::Redcore, &cpus, cores)
+        };
+        let mut servers = [self.start(Kind::Redis, &cpus, 0)?, Server::start(&redcore)?];
+        self.say(&format!(
+            "\n## Cost per request: server CPU time per request in open loop at half the slower server's closed-loop rate (redis pid {}, redcore pid {} --cores {cores} with spin-before-park-us = 0)",
+            servers[0].pid, servers[1].pid
+        ));
+        let ks = self.plan.keyspace;
+        for s in servers.iter() {
+            prefill(s, ks, 32)?;
+        }
+        let first = self.rows.len();
+        for (spec, name, keyspace, pipeline) in [
+            ("get:10,set:1", "GET:SET 10:1", ks, 1usize),
+            ("get:10,set:1", "GET:SET 10:1", ks, 16),
+            ("zadd:1,zrange:1", "ZADD:ZRANGE 1:1", 1000, 1),
+            ("zadd:1,zrange:1", "ZADD:ZRANGE 1:1", 1000, 16),
+        ] {
+            let mut case = Case {
+                workload: Workload::parse(spec).expect("static workload"),
+                name: format!("{name} (cost)"),
+                clients: 50,
+                pipeline,
+                value_size: 32,
+                keyspace,
+                rate: None,
+                subscribers: 0,
+            };
+            if !self.wanted(&format!("{} 32B c50 P{pipeline}", case.name)) {
+                continue;
+            }
+            // The closed-loop rate of each server, here and now.
+            let mut rates = Vec::new();
+            for server in servers.iter_mut() {
+                if let (Outcome::Ok(m), _) = self.measure(server, &case) {
+                    rates.push(m.ops);
+                }
+            }
+            let Some(slower) = rates.into_iter().reduce(f64::min) else {
+                self.progress(&format!("{name} P{pipeline}: no closed-loop rate, skipped"));
+                continue;
+            };
+            case.rate = Some((slower * 0.5).max(1000.0).round());
+            self.compare(&mut servers, &case);
+        }
+        let rows: Vec<Row> = self.rows.drain(first..).collect();
+        let per_request = |o: &Outcome| o.measure().and_then(|m| Some(m.server_cpu? * cores as f64 * 1e6 / m.ops));
+        let mut lines = Vec::new();
+        let mut csv = Vec::new();
+        for r in &rows {
+            let (a, b) = (per_request(&r.redis), per_request(&r.redcore));
+            let us = |v: Option<f64>| v.map_or("n/a".to_string(), |v| format!("{v:.2}"));
+            let ratio = match (a, b) {
+                (Some(a), Some(b)) if b > 0.0 => Some(a / b),
+                _ => None,
+            };
+            let lat = |f: fn(&Measure) -> f64| {
+                let one = |o: &Outcome| o.measure().map_or("n/a".to_string(), |m| fmt_us(f(m)));
+                format!("{} / {}", one(&r.redis), one(&r.redcore))
+            };
+            lines.push(vec![
+                r.label(),
+                us(a),
+                us(b),
+                ratio.map_or("n/a".into(), |x| format!("{x:.2}")),
+                lat(|m| m.p50_us),
+                lat(|m| m.p99_us),
+            ]);
+            let num = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.4}"));
+            let m = |o: &Outcome, f: fn(&Measure) -> f64| num(o.measure().map(f));
+            csv.push(vec![
+                r.workload.clone(),
+                r.clients.to_string(),
+                r.pipeline.to_string(),
+                r.mode.clone(),
+                num(a),
+                num(b),
+                num(ratio),
+                m(&r.redis, |m| m.p50_us),
+                m(&r.redcore, |m| m.p50_us),
+                m(&r.redis, |m| m.p99_us),
+                m(&r.redcore, |m| m.p99_us),
+            ]);
+        }
+        self.say(&format!(
+            "CPU µs/request = server CPU time / requests served; ratio = Redis's / redcore's (above 1: redcore does the same work with less CPU)\n{}",
+            table(&["workload", "redis CPU µs/req", "redcore CPU µs/req", "ratio", "p50 µs (redis / redcore)", "p99 µs"], &lines)
+        ));
+        write_csv(
+            &self.args.out.join("cost.csv"),
+            &["workload", "clients", "pipeline", "mode", "redis_cpu_us_per_req", "redcore_cpu_us_per_req", "ratio", "redis_p50_us", "redcore_p50_us", "redis_p99_us", "redcore_p99_us"],
+            &csv,
+        )
+        .map_err(|e| e.to_string())
     }
 
     /// redis-benchmark GET and SET for one value size over clients × pipeline.
