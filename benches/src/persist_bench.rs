@@ -39,7 +39,7 @@ use crate::client::{bulk_load, error_of, reply_text, Client};
 use crate::report::{fmt_ops, fmt_us, table, write_csv, Measure, Outcome};
 use crate::server::{Kind, Server, ServerConfig};
 use crate::workload::{encode_command, key_name, Encoder, Rng, Workload};
-use crate::{format_cpu_list, run_load, LoadSpec};
+use crate::{format_cpu_list, run_load, LoadReport, LoadSpec};
 
 /// What the section needs from the harness.
 #[derive(Clone, Debug)]
@@ -58,6 +58,8 @@ pub struct Ctx {
     pub quick: bool,
     pub warmup: Duration,
     pub duration: Duration,
+    /// Alternating rounds per row and server (the warm-up and window are split).
+    pub rounds: u32,
     /// Keys the SET load draws from.
     pub keyspace: u64,
     /// Keys loaded before the snapshot.
@@ -185,57 +187,55 @@ fn commands_processed(c: &mut Client) -> Option<u64> {
 }
 
 /// Runs the SET load on one server.
-fn write_row(ctx: &Ctx, server: &mut Server, mode: LogMode, pipeline: usize) -> WriteCell {
+/// Checks that a server's log is on (or off) and that it takes SET; the
+/// log size and command count before the row.
+fn write_row_start(server: &mut Server, mode: LogMode) -> Result<(u64, Option<u64>), String> {
     if let Some(why) = server.died() {
-        return na(why);
+        return Err(why);
     }
-    let mut c = match server.client() {
-        Ok(c) => c,
-        Err(e) => return na(e),
-    };
+    let mut c = server.client()?;
     // The log must really be on (or off).
-    match c.info("persistence") {
-        Ok(info) => {
-            let want = if mode == LogMode::Off { "0" } else { "1" };
-            let got = info.get("aof_enabled").map(String::as_str).unwrap_or("?");
-            if got != want {
-                return na(format!("INFO aof_enabled is {got}, expected {want}"));
-            }
-        }
-        Err(e) => return na(format!("INFO persistence: {e}")),
+    let info = c.info("persistence").map_err(|e| format!("INFO persistence: {e}"))?;
+    let want = if mode == LogMode::Off { "0" } else { "1" };
+    let got = info.get("aof_enabled").map(String::as_str).unwrap_or("?");
+    if got != want {
+        return Err(format!("INFO aof_enabled is {got}, expected {want}"));
     }
-    match c.cmd(&["SET", "bench:probe:s", "v"]) {
-        Ok(r) => {
-            if let Some(e) = error_of(&r) {
-                return na(format!("SET unsupported: {e}"));
-            }
-        }
-        Err(e) => return na(e.to_string()),
+    let r = c.cmd(&["SET", "bench:probe:s", "v"]).map_err(|e| e.to_string())?;
+    if let Some(e) = error_of(&r) {
+        return Err(format!("SET unsupported: {e}"));
     }
-    let bytes0 = dir_bytes(&server.dir);
-    let cmds0 = commands_processed(&mut c);
+    Ok((dir_bytes(&server.dir), commands_processed(&mut c)))
+}
+
+/// One of `rounds` equal parts of a row's warm-up and window on one server.
+fn write_row_part(ctx: &Ctx, server: &mut Server, pipeline: usize, rounds: u32) -> Result<LoadReport, String> {
     let spec = LoadSpec {
         clients: 50,
         pipeline,
-        warmup: ctx.warmup,
-        duration: ctx.duration,
+        warmup: ctx.warmup / rounds,
+        duration: ctx.duration / rounds,
         keyspace: ctx.keyspace,
         value_size: 32,
-        ..LoadSpec::new(
-            server.addr(),
-            Workload::parse("set").expect("static workload"),
-        )
+        ..LoadSpec::new(server.addr(), Workload::parse("set").expect("static workload"))
     };
     let result = run_load(&spec);
     if let Some(why) = server.died() {
-        return na(why);
+        return Err(why);
     }
-    let outcome = match result {
+    let r = result?;
+    match r.failure() {
+        Some(why) => Err(why),
+        None => Ok(r),
+    }
+}
+
+/// The row's result on one server: its merged rounds, and the log bytes
+/// written per command since `start`.
+fn write_row_finish(server: &mut Server, mode: LogMode, start: (u64, Option<u64>), run: Result<LoadReport, String>) -> WriteCell {
+    let outcome = match run {
         Err(e) => Outcome::Na(e),
-        Ok(r) => match r.failure() {
-            Some(why) => Outcome::Na(why),
-            None => Outcome::Ok(Measure::from_load(&r)),
-        },
+        Ok(r) => Outcome::Ok(Measure::from_load(&r)),
     };
     let log_bytes_per_write = if mode == LogMode::Off {
         None
@@ -243,21 +243,13 @@ fn write_row(ctx: &Ctx, server: &mut Server, mode: LogMode, pipeline: usize) -> 
         // Let the log writers catch up with the last records.
         std::thread::sleep(Duration::from_millis(200));
         let bytes1 = dir_bytes(&server.dir);
-        let cmds1 = server
-            .client()
-            .ok()
-            .and_then(|mut c| commands_processed(&mut c));
-        match (cmds0, cmds1) {
-            (Some(a), Some(b)) if b > a => {
-                Some(bytes1.saturating_sub(bytes0) as f64 / (b - a) as f64)
-            }
+        let cmds1 = server.client().ok().and_then(|mut c| commands_processed(&mut c));
+        match (start.1, cmds1) {
+            (Some(a), Some(b)) if b > a => Some(bytes1.saturating_sub(start.0) as f64 / (b - a) as f64),
             _ => None,
         }
     };
-    WriteCell {
-        outcome,
-        log_bytes_per_write,
-    }
+    WriteCell { outcome, log_bytes_per_write }
 }
 
 fn brief(o: &Outcome) -> String {
@@ -291,11 +283,38 @@ fn writes(ctx: &Ctx, say: &mut dyn FnMut(&str)) -> Result<(), String> {
             .map(|&k| start_server(ctx, k, mode, mode.name()))
             .collect();
         for pipeline in pipelines {
+            // Like the throughput rows: the window is split into rounds that
+            // alternate between the servers (Redis first, then redcore
+            // first, ...), so a slow spell of the machine (or of its disk)
+            // weighs on both.
+            let rounds = ctx.rounds.max(1);
+            let mut starts: Vec<Result<(u64, Option<u64>), String>> = servers
+                .iter_mut()
+                .map(|s| match s {
+                    Ok(server) => write_row_start(server, mode),
+                    Err(e) => Err(format!("cannot start: {e}")),
+                })
+                .collect();
+            let mut runs: Vec<Option<LoadReport>> = vec![None, None];
+            for round in 0..rounds {
+                let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+                for i in order {
+                    let (Ok(server), Ok(_)) = (&mut servers[i], &starts[i]) else { continue };
+                    match write_row_part(ctx, server, pipeline, rounds) {
+                        Ok(r) => match &mut runs[i] {
+                            Some(acc) => acc.merge(r),
+                            None => runs[i] = Some(r),
+                        },
+                        Err(e) => starts[i] = Err(e),
+                    }
+                }
+            }
             let mut cells = Vec::new();
-            for s in servers.iter_mut() {
-                let cell = match s {
-                    Ok(server) => write_row(ctx, server, mode, pipeline),
-                    Err(e) => na(format!("cannot start: {e}")),
+            for ((s, start), run) in servers.iter_mut().zip(starts).zip(runs) {
+                let cell = match (&mut *s, start) {
+                    (Ok(server), Ok(start)) => write_row_finish(server, mode, start, run.ok_or_else(|| "not run".to_string())),
+                    (_, Err(e)) => na(e),
+                    (Err(e), Ok(_)) => na(e.clone()),
                 };
                 let name = match s {
                     Ok(server) => server.kind.name(),
@@ -394,10 +413,11 @@ fn writes(ctx: &Ctx, say: &mut dyn FnMut(&str)) -> Result<(), String> {
         ]);
     }
     say(&format!(
-        "\n### Writes with the log on: SET, 32 B values, 50 clients, closed loop (redcore-load), keyspace {}\n\
+        "\n### Writes with the log on: SET, 32 B values, 50 clients, closed loop (redcore-load), keyspace {}, {} alternating round(s) per server\n\
          ratio = redcore/Redis ops/s; latency cells are redis / redcore; vs log off = ops/s / the same server's log-off ops/s;\n\
          log B/write = growth of the data dir / commands processed (a sanity check that the log is written)\n{}",
         ctx.keyspace,
+        ctx.rounds.max(1),
         table(
             &[
                 "log (appendfsync)",

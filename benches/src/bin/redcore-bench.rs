@@ -1142,6 +1142,7 @@ impl Bench {
             quick: p.quick,
             warmup: p.warmup,
             duration: p.duration,
+            rounds: p.rounds,
             keyspace: p.keyspace,
             snapshot_keys: self.args.snapshot_keys.unwrap_or(if p.quick {
                 100_000
