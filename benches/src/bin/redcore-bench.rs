@@ -1336,39 +1336,59 @@ impl Bench {
         for (clients, pipeline, open) in
             [(1usize, 1usize, None), (10, 1, Some(rate)), (50, 16, None)]
         {
-            for placement in [Placement::Local, Placement::Remote] {
-                let spec = LoadSpec {
-                    clients,
-                    pipeline,
-                    warmup: self.plan.warmup,
-                    duration: self.plan.duration,
-                    rate: open,
-                    keyspace: ks,
-                    value_size: 32,
-                    placement,
-                    conn_core,
-                    server_cores: 2,
-                    ..LoadSpec::new(
-                        server.addr(),
-                        Workload::parse("get").expect("static workload"),
-                    )
-                };
-                let before = stats(&server);
-                let result = run_load(&spec);
-                let after = stats(&server);
-                let share = match (before, after) {
-                    (Ok((c0, f0)), Ok((c1, f1))) if c1 > c0 => {
-                        Some((f1.saturating_sub(f0)) as f64 / (c1 - c0) as f64)
+            // Local and remote alternate in rounds (local first, then remote
+            // first, ...), so a slow spell of the machine weighs on both.
+            let placements = [Placement::Local, Placement::Remote];
+            let rounds = self.plan.rounds.max(1);
+            let mut runs: [Option<Result<LoadReport, String>>; 2] = [None, None];
+            // (commands processed, commands forwarded) over the rounds.
+            let mut counts: [Option<(u64, u64)>; 2] = [Some((0, 0)); 2];
+            for round in 0..rounds {
+                let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+                for i in order {
+                    if matches!(runs[i], Some(Err(_))) {
+                        continue;
                     }
-                    _ => None,
-                };
+                    let spec = LoadSpec {
+                        clients,
+                        pipeline,
+                        warmup: self.plan.warmup / rounds,
+                        duration: self.plan.duration / rounds,
+                        rate: open,
+                        keyspace: ks,
+                        value_size: 32,
+                        placement: placements[i],
+                        conn_core,
+                        server_cores: 2,
+                        ..LoadSpec::new(server.addr(), Workload::parse("get").expect("static workload"))
+                    };
+                    let before = stats(&server);
+                    let result = run_load(&spec).and_then(|r| match r.failure() {
+                        None => Ok(r),
+                        Some(why) => Err(why),
+                    });
+                    let after = stats(&server);
+                    counts[i] = match (counts[i], before, after) {
+                        (Some((c, f)), Ok((c0, f0)), Ok((c1, f1))) => Some((c + c1.saturating_sub(c0), f + f1.saturating_sub(f0))),
+                        _ => None,
+                    };
+                    runs[i] = Some(match (runs[i].take(), result) {
+                        (Some(Ok(mut acc)), Ok(r)) => {
+                            acc.merge(r);
+                            Ok(acc)
+                        }
+                        (_, Err(e)) => Err(e),
+                        (_, Ok(r)) => Ok(r),
+                    });
+                }
+            }
+            let mut local_p50 = None;
+            for ((placement, run), count) in placements.into_iter().zip(runs).zip(counts) {
+                let share = count.and_then(|(c, f)| (c > 0).then(|| f as f64 / c as f64));
                 let mode = open.map_or("closed".to_string(), |r| format!("open@{r:.0}/s"));
                 let place = format!("{placement:?}").to_lowercase();
-                let outcome = match result {
-                    Ok(r) => match r.failure() {
-                        None => Outcome::Ok(Measure::from_load(&r)),
-                        Some(w) => Outcome::Na(w),
-                    },
+                let outcome = match run.unwrap_or_else(|| Err("not run".into())) {
+                    Ok(r) => Outcome::Ok(Measure::from_load(&r)),
                     Err(e) => Outcome::Na(e),
                 };
                 self.progress(&format!(
@@ -1376,6 +1396,14 @@ impl Bench {
                     brief(&outcome)
                 ));
                 let m = outcome.measure();
+                // Remote p50 / local p50 of the same load.
+                let vs_local = match placement {
+                    Placement::Local => {
+                        local_p50 = m.map(|m| m.p50_us);
+                        None
+                    }
+                    _ => local_p50.zip(m).and_then(|(l, m)| (l > 0.0).then(|| m.p50_us / l)),
+                };
                 let f = |g: fn(&Measure) -> f64| m.map_or("n/a".to_string(), |m| fmt_us(g(m)));
                 lines.push(vec![
                     place.clone(),
@@ -1386,6 +1414,7 @@ impl Bench {
                     f(|m| m.p999_us.unwrap_or(0.0)),
                     f(|m| m.max_us),
                     share.map_or("n/a".into(), |s| format!("{:.1}%", s * 100.0)),
+                    vs_local.map_or("-".into(), |x| format!("{x:.2}x")),
                 ]);
                 csv.push(vec![
                     place,
@@ -1400,6 +1429,7 @@ impl Bench {
                     }),
                     m.map_or(String::new(), |m| format!("{:.3}", m.max_us)),
                     share.map_or(String::new(), |s| format!("{s:.4}")),
+                    vs_local.map_or(String::new(), |x| format!("{x:.4}")),
                     match &outcome {
                         Outcome::Ok(_) => "ok".into(),
                         Outcome::Na(w) => format!("n/a: {w}"),
@@ -1418,6 +1448,7 @@ impl Bench {
                 "p99.9 µs",
                 "max µs",
                 "forwarded",
+                "p50 vs local",
             ],
             &lines,
         ));
@@ -1434,6 +1465,7 @@ impl Bench {
                 "p999_us",
                 "max_us",
                 "forwarded_share",
+                "p50_vs_local",
                 "status",
             ],
             &csv,
