@@ -217,21 +217,26 @@ impl Conn {
                     if self.quit {
                         break;
                     }
-                    let p = match self.try_here(argv, route) {
+                    let here = match self.plain_route(&argv, route) {
+                        Some((idx, owner)) if owner != self.core.id => {
+                            self.forward(idx, owner, argv, &mut group, &mut pending);
+                            continue;
+                        }
+                        Some((idx, _)) => self.try_here(idx, argv, route),
+                        None => Err(argv),
+                    };
+                    let p = match here {
                         Ok((p, argv)) => {
                             parser.recycle(argv);
                             p
                         }
-                        Err(argv) => match self.try_forward(argv, route, &mut group, &mut pending) {
-                            Ok(()) => continue,
-                            Err(argv) => {
-                                self.send_group(&mut group, &mut pending);
-                                let p = self.dispatch(argv, &stream).await;
-                                // It may have waited: the next command reads the clock anew.
-                                self.clock_ms = None;
-                                p
-                            }
-                        },
+                        Err(argv) => {
+                            self.send_group(&mut group, &mut pending);
+                            let p = self.dispatch(argv, &stream).await;
+                            // It may have waited: the next command reads the clock anew.
+                            self.clock_ms = None;
+                            p
+                        }
                     };
                     self.send_group(&mut group, &mut pending);
                     pending.push(p);
@@ -334,14 +339,9 @@ impl Conn {
     }
 
     /// The common case without an async call: a plain data command
-    /// (`plain_route`) of this core's keys, run at once. Anything else is
-    /// handed back.
-    fn try_here(&mut self, argv: Vec<Bytes>, route: Route) -> Result<(Pending, Vec<Bytes>), Vec<Bytes>> {
-        let here = self.core.id;
-        let Some((idx, owner)) = self.plain_route(&argv, route) else { return Err(argv) };
-        if owner != here {
-            return Err(argv);
-        }
+    /// (`plain_route`, table index `idx`) of this core's keys, run at once.
+    /// Handed back when it must wait at the gate.
+    fn try_here(&mut self, idx: usize, argv: Vec<Bytes>, route: Route) -> Result<(Pending, Vec<Bytes>), Vec<Bytes>> {
         let first = commands::table()[idx].key_indexes(argv.len()).next().map(|i| (&argv[i][..], route.slot));
         let now = *self.clock_ms.get_or_insert_with(store::unix_time_ms);
         let pending = match self.core.run_here(idx as u16, &argv, first, now) {
@@ -353,20 +353,15 @@ impl Conn {
         Ok((pending, argv))
     }
 
-    /// A plain data command (`plain_route`) of another core's keys: added
-    /// to `group`, the run of such commands for one core that goes there as
-    /// one message. Anything else is handed back.
-    fn try_forward(&mut self, argv: Vec<Bytes>, route: Route, group: &mut ForwardGroup, pending: &mut Vec<Pending>) -> Result<(), Vec<Bytes>> {
-        let Some((idx, owner)) = self.plain_route(&argv, route) else { return Err(argv) };
-        if owner == self.core.id {
-            return Err(argv);
-        }
+    /// A plain data command (`plain_route`) of core `owner`'s keys, another
+    /// core's: added to `group`, the run of such commands for one core that
+    /// goes there as one message.
+    fn forward(&mut self, idx: usize, owner: usize, argv: Vec<Bytes>, group: &mut ForwardGroup, pending: &mut Vec<Pending>) {
         self.note_command(idx);
         if group.as_ref().is_some_and(|(core, _)| *core != owner) {
             self.send_group(group, pending);
         }
         group.get_or_insert_with(|| (owner, Vec::new())).1.push(Op::Cmd { idx: idx as u16, argv });
-        Ok(())
     }
 
     /// Sends the forwarded run in `group`, if any; its replies take their
