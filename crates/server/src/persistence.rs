@@ -29,7 +29,8 @@ use crate::core::Core;
 use crate::sync::Signal;
 use bytes::Bytes;
 use glommio::io::{BufferedFile, Directory};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, FromRawFd};
+use std::os::unix::fs::FileExt;
 use persist::log::{self as plog, Record};
 use persist::snapshot::{SnapshotHeader, SnapshotWriter};
 use persist::{CoreManifest, Layout};
@@ -693,67 +694,37 @@ pub async fn run_log_writer(core: Rc<Core>) {
 async fn write_and_sync(core: &Rc<Core>, data: Vec<u8>, sync: bool, inline: bool) -> bool {
     let p = &core.persist;
     let Some(f) = p.file.borrow().clone() else { return data.is_empty() };
+    let pos = p.file_pos.get();
     let n = data.len() as u64;
-    if sync && inline {
+    let result: Result<(), (&str, String)> = if sync && inline {
         // The core waits for its own group commit, as Redis's event loop
         // does: a write and an fsync through io_uring each go through a
         // kernel worker on this same CPU, which costs more than it overlaps.
-        let r = write_all_at(f.as_raw_fd(), &data, p.file_pos.get()).map_err(|e| ("write", e)).and_then(|()| {
-            p.file_pos.set(p.file_pos.get() + n);
-            // SAFETY: a plain syscall on a descriptor the file keeps open.
-            match unsafe { libc::fdatasync(f.as_raw_fd()) } {
-                0 => Ok(()),
-                _ => Err(("fsync", std::io::Error::last_os_error())),
+        // SAFETY: `f` keeps the descriptor open for as long as this borrow;
+        // `ManuallyDrop` never closes it.
+        let file = std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(f.as_raw_fd()) });
+        file.write_all_at(&data, pos).map_err(|e| ("write", e.to_string())).and_then(|()| {
+            p.file_pos.set(pos + n);
+            file.sync_data().map_err(|e| ("fsync", e.to_string()))
+        })
+    } else {
+        async {
+            if n > 0 {
+                f.write_at(data, pos).await.map_err(|e| ("write", e.to_string()))?;
+                p.file_pos.set(pos + n);
             }
-        });
-        if let Err((what, e)) = r {
-            tracing::error!(core = core.id, "log {what} failed: {e}");
-            p.last_write_ok.set(false);
-            return false;
-        }
-        p.last_write_ok.set(true);
-        return true;
-    }
-    if n > 0 {
-        if let Err(e) = f.write_at(data, p.file_pos.get()).await {
-            tracing::error!(core = core.id, "log write failed: {e}");
-            p.last_write_ok.set(false);
-            return false;
-        }
-        p.file_pos.set(p.file_pos.get() + n);
-    }
-    if sync {
-        if let Err(e) = f.fdatasync().await {
-            tracing::error!(core = core.id, "log fsync failed: {e}");
-            p.last_write_ok.set(false);
-            return false;
-        }
-    }
-    p.last_write_ok.set(true);
-    true
-}
-
-/// `pwrite` of all of `data` at `pos`, on this thread.
-fn write_all_at(fd: std::os::fd::RawFd, mut data: &[u8], mut pos: u64) -> std::io::Result<()> {
-    while !data.is_empty() {
-        let off = i64::try_from(pos).map_err(|_| std::io::Error::other("log offset out of range"))?;
-        // SAFETY: the pointer and length describe `data`, which outlives the call.
-        let r = unsafe { libc::pwrite(fd, data.as_ptr().cast(), data.len(), off) };
-        match r {
-            r if r > 0 => {
-                data = &data[r as usize..];
-                pos += r as u64;
+            if sync {
+                f.fdatasync().await.map_err(|e| ("fsync", e.to_string()))?;
             }
-            0 => return Err(std::io::Error::other("log write wrote nothing")),
-            _ => {
-                let e = std::io::Error::last_os_error();
-                if e.kind() != std::io::ErrorKind::Interrupted {
-                    return Err(e);
-                }
-            }
+            Ok(())
         }
+        .await
+    };
+    if let Err((what, e)) = &result {
+        tracing::error!(core = core.id, "log {what} failed: {e}");
     }
-    Ok(())
+    p.last_write_ok.set(result.is_ok());
+    result.is_ok()
 }
 
 /// Starts a snapshot when a `save` rule or the log growth rule says so.
