@@ -39,6 +39,14 @@ pub mod workload;
 pub use load::{run_load, LoadReport, LoadSpec, Placement};
 pub use workload::{Op, Workload};
 
+/// Which of two sides (0 = Redis or local, 1 = redcore or remote) runs each
+/// part of a row measured in `rounds` rounds: 0 first in even rounds, 1
+/// first in odd ones, so that a slow spell of a shared machine weighs on
+/// both sides alike.
+pub fn alternating(rounds: u32) -> impl Iterator<Item = usize> {
+    (0..rounds).flat_map(|round| if round % 2 == 0 { [0, 1] } else { [1, 0] })
+}
+
 /// CPUs this process may run on (its affinity mask), ascending.
 pub fn allowed_cpus() -> Vec<usize> {
     std::fs::read_to_string("/proc/self/status")
@@ -83,6 +91,12 @@ pub fn format_cpu_list(cpus: &[usize]) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn alternating_rounds() {
+        assert_eq!(super::alternating(3).collect::<Vec<_>>(), vec![0, 1, 1, 0, 0, 1]);
+        assert_eq!(super::alternating(0).count(), 0);
+    }
+
     #[test]
     fn cpu_lists() {
         assert_eq!(

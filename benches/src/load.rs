@@ -179,6 +179,21 @@ impl LoadReport {
         }
     }
 
+    /// Adds one part of a run measured in rounds to `acc`, the parts so far:
+    /// `part` runs (told whether it is the first) unless an earlier part
+    /// failed, and its report is merged into theirs. The first error stays.
+    pub fn add_part(acc: &mut Option<Result<LoadReport, String>>, part: impl FnOnce(bool) -> Result<LoadReport, String>) {
+        let next = match acc.take() {
+            None => part(true),
+            Some(Ok(mut so_far)) => part(false).map(|r| {
+                so_far.merge(r);
+                so_far
+            }),
+            Some(Err(e)) => Err(e),
+        };
+        *acc = Some(next);
+    }
+
     /// Adds another run of the same load to this one: windows, counts and
     /// histograms add up, so throughput and percentiles cover both runs.
     pub fn merge(&mut self, other: LoadReport) {

@@ -232,11 +232,8 @@ fn write_row_part(ctx: &Ctx, server: &mut Server, pipeline: usize, rounds: u32) 
 
 /// The row's result on one server: its merged rounds, and the log bytes
 /// written per command since `start`.
-fn write_row_finish(server: &mut Server, mode: LogMode, start: (u64, Option<u64>), run: Result<LoadReport, String>) -> WriteCell {
-    let outcome = match run {
-        Err(e) => Outcome::Na(e),
-        Ok(r) => Outcome::Ok(Measure::from_load(&r)),
-    };
+fn write_row_finish(server: &mut Server, mode: LogMode, start: (u64, Option<u64>), report: &LoadReport) -> WriteCell {
+    let outcome = Outcome::Ok(Measure::from_load(report));
     let log_bytes_per_write = if mode == LogMode::Off {
         None
     } else {
@@ -288,31 +285,28 @@ fn writes(ctx: &Ctx, say: &mut dyn FnMut(&str)) -> Result<(), String> {
             // first, ...), so a slow spell of the machine (or of its disk)
             // weighs on both.
             let rounds = ctx.rounds.max(1);
-            let mut starts: Vec<Result<(u64, Option<u64>), String>> = servers
+            let starts: Vec<Result<(u64, Option<u64>), String>> = servers
                 .iter_mut()
                 .map(|s| match s {
                     Ok(server) => write_row_start(server, mode),
                     Err(e) => Err(format!("cannot start: {e}")),
                 })
                 .collect();
-            let mut runs: Vec<Option<LoadReport>> = vec![None, None];
-            for round in 0..rounds {
-                let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
-                for i in order {
-                    let (Ok(server), Ok(_)) = (&mut servers[i], &starts[i]) else { continue };
-                    match write_row_part(ctx, server, pipeline, rounds) {
-                        Ok(r) => match &mut runs[i] {
-                            Some(acc) => acc.merge(r),
-                            None => runs[i] = Some(r),
-                        },
-                        Err(e) => starts[i] = Err(e),
-                    }
+            // A server that failed its start check does not run.
+            let mut runs: Vec<Option<Result<LoadReport, String>>> = starts.iter().map(|s| s.as_ref().err().map(|e| Err(e.clone()))).collect();
+            for i in crate::alternating(rounds) {
+                if let Ok(server) = &mut servers[i] {
+                    LoadReport::add_part(&mut runs[i], |_| write_row_part(ctx, server, pipeline, rounds));
                 }
             }
             let mut cells = Vec::new();
             for ((s, start), run) in servers.iter_mut().zip(starts).zip(runs) {
                 let cell = match (&mut *s, start) {
-                    (Ok(server), Ok(start)) => write_row_finish(server, mode, start, run.ok_or_else(|| "not run".to_string())),
+                    (Ok(server), Ok(start)) => match run {
+                        Some(Ok(report)) => write_row_finish(server, mode, start, &report),
+                        Some(Err(e)) => na(e),
+                        None => na("not run".to_string()),
+                    },
                     (_, Err(e)) => na(e),
                     (Err(e), Ok(_)) => na(e.clone()),
                 };

@@ -46,7 +46,7 @@ use redcore_benches::report::{
 use redcore_benches::server::{Kind, Server, ServerConfig};
 use redcore_benches::workload::{encode_command, key_name, Encoder, Op, CHANNEL};
 use redcore_benches::{
-    allowed_cpus, format_cpu_list, parse_cpu_list, run_load, LoadReport, LoadSpec, Placement,
+    allowed_cpus, alternating, format_cpu_list, parse_cpu_list, run_load, LoadReport, LoadSpec, Placement,
     Workload,
 };
 
@@ -586,21 +586,10 @@ impl Bench {
         let rounds = self.plan.rounds;
         let mut runs: [Option<Result<LoadReport, String>>; 2] = [None, None];
         let mut cpu = [CpuUse::default(); 2];
-        for round in 0..rounds {
-            let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
-            for i in order {
-                let meter = CpuMeter::start(servers[i].pid);
-                let run = match runs[i].take() {
-                    None => self.load_part(&mut servers[i], case, rounds, true),
-                    Some(Ok(mut acc)) => self.load_part(&mut servers[i], case, rounds, false).map(|r| {
-                        acc.merge(r);
-                        acc
-                    }),
-                    Some(Err(e)) => Err(e),
-                };
-                cpu[i].add(meter.stop());
-                runs[i] = Some(run);
-            }
+        for i in alternating(rounds) {
+            let meter = CpuMeter::start(servers[i].pid);
+            LoadReport::add_part(&mut runs[i], |first| self.load_part(&mut servers[i], case, rounds, first));
+            cpu[i].add(meter.stop());
         }
         for ((server, run), cpu) in servers.iter().zip(runs).zip(cpu) {
             let (outcome, report) = match run.unwrap_or_else(|| Err("not run".into())) {
@@ -902,43 +891,40 @@ impl Bench {
         // Like the redcore-load rows: the run is split into rounds that
         // alternate between the servers, so a slow spell of the machine
         // weighs on both (a single run per server was often hit by one).
-        let rounds = self.plan.rounds.max(1) as usize;
+        let rounds = self.plan.rounds.max(1);
         let requests = ((guess * self.plan.rb_secs) as u64 / rounds as u64).max(2000);
         let mut done: [Vec<Measure>; 2] = [Vec::new(), Vec::new()];
         let mut failed: [Option<String>; 2] = [None, None];
-        for round in 0..rounds {
-            let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
-            for i in order {
-                if failed[i].is_some() {
-                    continue;
+        for i in alternating(rounds) {
+            if failed[i].is_some() {
+                continue;
+            }
+            let server = &mut servers[i];
+            let outcome = match probe(server, &[op]) {
+                Err(e) => Err(e),
+                Ok(()) => {
+                    let run = RbRun {
+                        bin: self.args.redis_benchmark.clone(),
+                        port: server.port,
+                        clients,
+                        pipeline,
+                        data_size: value_size,
+                        requests,
+                        keyspace: self.plan.keyspace,
+                        tests: test.to_string(),
+                        command: command.to_vec(),
+                        timeout: secs(self.plan.rb_secs * 10.0 + 15.0),
+                    };
+                    let meter = CpuMeter::start(server.pid);
+                    let m = rbench::run(&run).and_then(|rows| rows.first().map(Measure::from_rbench).ok_or_else(|| "no result row".to_string()));
+                    let cpu = meter.stop();
+                    m.map(|m| self.with_cpu(m, cpu))
                 }
-                let server = &mut servers[i];
-                let outcome = match probe(server, &[op]) {
-                    Err(e) => Err(e),
-                    Ok(()) => {
-                        let run = RbRun {
-                            bin: self.args.redis_benchmark.clone(),
-                            port: server.port,
-                            clients,
-                            pipeline,
-                            data_size: value_size,
-                            requests,
-                            keyspace: self.plan.keyspace,
-                            tests: test.to_string(),
-                            command: command.to_vec(),
-                            timeout: secs(self.plan.rb_secs * 10.0 + 15.0),
-                        };
-                        let meter = CpuMeter::start(server.pid);
-                        let m = rbench::run(&run).and_then(|rows| rows.first().map(Measure::from_rbench).ok_or_else(|| "no result row".to_string()));
-                        let cpu = meter.stop();
-                        m.map(|m| self.with_cpu(m, cpu))
-                    }
-                };
-                match outcome {
-                    Ok(m) if server.alive() => done[i].push(m),
-                    Ok(_) => failed[i] = Some("server died".into()),
-                    Err(e) => failed[i] = Some(e),
-                }
+            };
+            match outcome {
+                Ok(m) if server.alive() => done[i].push(m),
+                Ok(_) => failed[i] = Some("server died".into()),
+                Err(e) => failed[i] = Some(e),
             }
         }
         for (i, server) in servers.iter().enumerate() {
@@ -1343,44 +1329,34 @@ impl Bench {
             let mut runs: [Option<Result<LoadReport, String>>; 2] = [None, None];
             // (commands processed, commands forwarded) over the rounds.
             let mut counts: [Option<(u64, u64)>; 2] = [Some((0, 0)); 2];
-            for round in 0..rounds {
-                let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
-                for i in order {
-                    if matches!(runs[i], Some(Err(_))) {
-                        continue;
-                    }
-                    let spec = LoadSpec {
-                        clients,
-                        pipeline,
-                        warmup: self.plan.warmup / rounds,
-                        duration: self.plan.duration / rounds,
-                        rate: open,
-                        keyspace: ks,
-                        value_size: 32,
-                        placement: placements[i],
-                        conn_core,
-                        server_cores: 2,
-                        ..LoadSpec::new(server.addr(), Workload::parse("get").expect("static workload"))
-                    };
+            for i in alternating(rounds) {
+                let spec = LoadSpec {
+                    clients,
+                    pipeline,
+                    warmup: self.plan.warmup / rounds,
+                    duration: self.plan.duration / rounds,
+                    rate: open,
+                    keyspace: ks,
+                    value_size: 32,
+                    placement: placements[i],
+                    conn_core,
+                    server_cores: 2,
+                    ..LoadSpec::new(server.addr(), Workload::parse("get").expect("static workload"))
+                };
+                let count = &mut counts[i];
+                LoadReport::add_part(&mut runs[i], |_| {
                     let before = stats(&server);
                     let result = run_load(&spec).and_then(|r| match r.failure() {
                         None => Ok(r),
                         Some(why) => Err(why),
                     });
                     let after = stats(&server);
-                    counts[i] = match (counts[i], before, after) {
+                    *count = match (*count, before, after) {
                         (Some((c, f)), Ok((c0, f0)), Ok((c1, f1))) => Some((c + c1.saturating_sub(c0), f + f1.saturating_sub(f0))),
                         _ => None,
                     };
-                    runs[i] = Some(match (runs[i].take(), result) {
-                        (Some(Ok(mut acc)), Ok(r)) => {
-                            acc.merge(r);
-                            Ok(acc)
-                        }
-                        (_, Err(e)) => Err(e),
-                        (_, Ok(r)) => Ok(r),
-                    });
-                }
+                    result
+                });
             }
             let mut local_p50 = None;
             for ((placement, run), count) in placements.into_iter().zip(runs).zip(counts) {
