@@ -219,7 +219,7 @@ impl Conn {
                     }
                     let here = match self.plain_route(&argv, route) {
                         Some((idx, owner)) if owner != self.core.id => {
-                            self.forward(idx, owner, argv, &mut group, &mut pending);
+                            self.forward(idx, owner, argv, route.slot, &mut group, &mut pending);
                             continue;
                         }
                         Some((idx, _)) => self.try_here(idx, argv, route),
@@ -356,12 +356,13 @@ impl Conn {
     /// A plain data command (`plain_route`) of core `owner`'s keys, another
     /// core's: added to `group`, the run of such commands for one core that
     /// goes there as one message.
-    fn forward(&mut self, idx: usize, owner: usize, argv: Vec<Bytes>, group: &mut ForwardGroup, pending: &mut Vec<Pending>) {
+    /// `slot` is the first key's slot (a forwarded command has keys).
+    fn forward(&mut self, idx: usize, owner: usize, argv: Vec<Bytes>, slot: slots::Slot, group: &mut ForwardGroup, pending: &mut Vec<Pending>) {
         self.note_command(idx);
         if group.as_ref().is_some_and(|(core, _)| *core != owner) {
             self.send_group(group, pending);
         }
-        group.get_or_insert_with(|| (owner, Vec::new())).1.push(Op::Cmd { idx: idx as u16, argv });
+        group.get_or_insert_with(|| (owner, Vec::new())).1.push(Op::Cmd { idx: idx as u16, argv, slot: Some(slot) });
     }
 
     /// Sends the forwarded run in `group`, if any; its replies take their
@@ -491,7 +492,7 @@ impl Conn {
         if !single_core {
             return Pending::Ready(proto, Reply::error("CROSSSLOT Keys in request don't hash to the same slot"));
         }
-        match self.core.call_start(owner, None, vec![Op::Cmd { idx: idx as u16, argv }]) {
+        match self.core.call_start(owner, None, vec![Op::Cmd { idx: idx as u16, argv, slot: None }]) {
             Ok(outs) => Pending::Ready(proto, outs.into_iter().next().map(Out::into_reply).unwrap_or(Reply::Nil)),
             Err(slot) => Pending::Remote(proto, slot),
         }

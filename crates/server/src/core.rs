@@ -70,8 +70,10 @@ impl Node {
 /// Work one core asks another to do on its shard.
 #[derive(Debug)]
 pub enum Op {
-    /// Run a command of the table (by index) on this shard.
-    Cmd { idx: u16, argv: Vec<Bytes> },
+    /// Run a command of the table (by index) on this shard. `slot` is its
+    /// first key's slot where the sender computed it to route the command,
+    /// so this core does not hash the key again.
+    Cmd { idx: u16, argv: Vec<Bytes>, slot: Option<slots::Slot> },
     /// Take the gate for the request's transaction.
     Lock,
     /// Release the gate.
@@ -397,7 +399,7 @@ impl Core {
                 Msg::Resp { .. } => &[],
             })
             .filter_map(|op| match op {
-                Op::Cmd { idx, argv } => Some((*idx as usize, argv.as_slice(), None)),
+                Op::Cmd { idx, argv, slot } => Some((*idx as usize, argv.as_slice(), *slot)),
                 _ => None,
             });
         self.prefetch_keys(cmds);
@@ -666,9 +668,13 @@ impl Core {
         let mut now = None;
         ops.into_iter()
             .map(|op| match op {
-                Op::Cmd { idx, argv } => {
+                Op::Cmd { idx, argv, slot } => {
                     let now = *now.get_or_insert_with(store::unix_time_ms);
-                    Out::Reply(self.exec_cmd(tx, idx, &argv, now))
+                    let first = slot.zip(commands::table().get(idx as usize).and_then(|s| s.key_indexes(argv.len()).next()));
+                    Out::Reply(match first {
+                        Some((slot, i)) => store::Shard::with_slot_hint(&self.shard, &argv[i], slot, || self.exec_cmd(tx, idx, &argv, now)),
+                        None => self.exec_cmd(tx, idx, &argv, now),
+                    })
                 }
                 op => self.exec_op(tx, op),
             })
@@ -779,7 +785,7 @@ impl Core {
                 Out::Done
             }
             Op::ClusterCmd(argv) => Out::Reply(crate::cluster_node::run_on_core0(self, &argv)),
-            Op::Cmd { idx, argv } => Out::Reply(self.exec_cmd(tx, idx, &argv, store::unix_time_ms())),
+            Op::Cmd { idx, argv, slot: _ } => Out::Reply(self.exec_cmd(tx, idx, &argv, store::unix_time_ms())),
             Op::Unblock { wid } => {
                 if let Some(w) = self.remove_waiter(wid) {
                     let out = match &w.serve {

@@ -76,7 +76,7 @@ pub async fn run_in(core: &Core, multi: MultiKey, cmd: u16, argv: Vec<Bytes>, ou
                 return CmdError::WrongArity(spec.name.into()).into();
             }
             core.lock_all(tx, &cores).await;
-            let plan = groups.iter().map(|(&c, pos)| (c, release(vec![Op::Cmd { idx: cmd, argv: sub(pos, width) }, Op::Unlock]))).collect();
+            let plan = groups.iter().map(|(&c, pos)| (c, release(vec![Op::Cmd { idx: cmd, argv: sub(pos, width), slot: None }, Op::Unlock]))).collect();
             let results = fan_out(core, tx, plan).await;
             combine(multi, &groups, results, argv.len())
         }
@@ -86,7 +86,7 @@ pub async fn run_in(core: &Core, multi: MultiKey, cmd: u16, argv: Vec<Bytes>, ou
             }
             core.lock_all(tx, &cores).await;
             let exists = idx(b"exists");
-            let check = groups.iter().map(|(&c, pos)| (c, vec![Op::Cmd { idx: exists, argv: keys_only(&argv, pos, "exists") }])).collect();
+            let check = groups.iter().map(|(&c, pos)| (c, vec![Op::Cmd { idx: exists, argv: keys_only(&argv, pos, "exists"), slot: None }])).collect();
             let found: i64 = fan_out(core, tx, check).await.into_iter().map(|(_, outs)| int_of(outs)).sum();
             if found > 0 {
                 core.unlock_all(tx, &cores).await;
@@ -98,7 +98,7 @@ pub async fn run_in(core: &Core, multi: MultiKey, cmd: u16, argv: Vec<Bytes>, ou
                 .map(|(&c, pos)| {
                     let mut a = sub(pos, 2);
                     a[0] = Bytes::from_static(b"mset");
-                    (c, release(vec![Op::Cmd { idx: mset, argv: a }, Op::Unlock]))
+                    (c, release(vec![Op::Cmd { idx: mset, argv: a, slot: None }, Op::Unlock]))
                 })
                 .collect();
             fan_out(core, tx, plan).await;
@@ -162,13 +162,13 @@ async fn rename_across(core: &Core, tx: TxId, argv: &[Bytes], nx: bool, locking:
         ops
     };
     let exists = idx(b"exists");
-    let has_src = int_of(core.call(cs, Some(tx), vec![Op::Cmd { idx: exists, argv: vec![Bytes::from_static(b"exists"), src.clone()] }]).await);
+    let has_src = int_of(core.call(cs, Some(tx), vec![Op::Cmd { idx: exists, argv: vec![Bytes::from_static(b"exists"), src.clone()], slot: None }]).await);
     if has_src == 0 {
         core.unlock_all(tx, &cores).await;
         return CmdError::NoSuchKey.into();
     }
     if nx {
-        let has_dst = int_of(core.call(cd, Some(tx), vec![Op::Cmd { idx: exists, argv: vec![Bytes::from_static(b"exists"), dst.clone()] }]).await);
+        let has_dst = int_of(core.call(cd, Some(tx), vec![Op::Cmd { idx: exists, argv: vec![Bytes::from_static(b"exists"), dst.clone()], slot: None }]).await);
         if has_dst > 0 {
             core.unlock_all(tx, &cores).await;
             return Reply::Int(0);

@@ -161,7 +161,7 @@ async fn run_queued(conn: &mut Conn, tx: TxId, idx: usize, argv: Vec<Bytes>) -> 
     let mut keys = spec.key_indexes(argv.len());
     let owner = keys.next().map(|i| core.node.core_of_key(&argv[i])).unwrap_or(core.id);
     if keys.all(|i| core.node.core_of_key(&argv[i]) == owner) {
-        let outs = core.call(owner, Some(tx), vec![Op::Cmd { idx: idx as u16, argv }]).await;
+        let outs = core.call(owner, Some(tx), vec![Op::Cmd { idx: idx as u16, argv, slot: None }]).await;
         return outs.into_iter().next().map(Out::into_reply).unwrap_or(Reply::Nil);
     }
     // Blocking commands run once inside a transaction; across cores that is
