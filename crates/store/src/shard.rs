@@ -299,9 +299,23 @@ impl Shard {
                 });
             }
             if values {
-                for (&(slot, hash), &(_, key)) in at.iter().zip(chunk) {
+                // Lists: the chain below the value (chunk index, chunk,
+                // element) is walked one level per pass over the batch, so
+                // each level's misses overlap across the keys.
+                let mut lists: [Option<&crate::types::List>; STAGE] = [None; STAGE];
+                for ((&(slot, hash), &(_, key)), list) in at.iter().zip(chunk).zip(lists.iter_mut()) {
                     if let Some(v) = self.slots[slot as usize].find(hash, |n| n.key() == key).and_then(|n| n.boxed()) {
                         v.prefetch_heap();
+                        if let Value::List(l) = v {
+                            *list = Some(l);
+                        }
+                    }
+                }
+                if lists.iter().any(Option::is_some) {
+                    for level in 0..crate::types::list::PREFETCH_LEVELS {
+                        for l in lists.iter().flatten() {
+                            l.prefetch_ends(level);
+                        }
                     }
                 }
             }
