@@ -419,7 +419,7 @@ fn sort_generic(shard: &mut Shard, argv: &[Bytes], readonly: bool) -> CmdResult 
     let mut o = parse_sort_options(argv, readonly)?;
     let (mut items, is_set) = match shard.get(&argv[1]).map(|e| e.value) {
         None => (Vec::new(), false),
-        Some(ValueRef::List(l)) => (l.iter().cloned().collect::<Vec<Bytes>>(), false),
+        Some(ValueRef::List(l)) => (l.iter().map(|e| e.to_bytes()).collect::<Vec<Bytes>>(), false),
         Some(ValueRef::Set(s)) => (set_members_ordered(s), true),
         Some(ValueRef::ZSet(z)) => (zset_members(z), false),
         Some(_) => return Err(CmdError::WrongType),

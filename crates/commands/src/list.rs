@@ -11,7 +11,6 @@
 
 use crate::args::parse_i64;
 use crate::error::{CmdError, CmdResult};
-use crate::strings::owned;
 use crate::{CommandSpec, Exec::Shard as SH, MultiKey::No, MultiKey::Scratch};
 use bytes::Bytes;
 use resp::Reply;
@@ -125,7 +124,7 @@ fn push(shard: &mut Shard, argv: &[Bytes], left: bool) -> CmdResult {
     let mut v = shard.value_mut_or_insert(&argv[1], Value::new_list);
     let Value::List(list) = &mut *v else { return Err(CmdError::WrongType) };
     for e in &argv[2..] {
-        list.push(end_of(left), owned(e));
+        list.push(end_of(left), &e[..]);
     }
     Ok(Reply::Int(list.len() as i64))
 }
@@ -134,7 +133,7 @@ fn pushx(shard: &mut Shard, argv: &[Bytes], left: bool) -> CmdResult {
     let Some(mut v) = shard.value_mut(&argv[1]) else { return Ok(Reply::Int(0)) };
     let Value::List(list) = &mut *v else { return Err(CmdError::WrongType) };
     for e in &argv[2..] {
-        list.push(end_of(left), owned(e));
+        list.push(end_of(left), &e[..]);
     }
     Ok(Reply::Int(list.len() as i64))
 }
@@ -228,7 +227,7 @@ pub fn lindex(shard: &mut Shard, argv: &[Bytes]) -> CmdResult {
     // Redis looks the key up before parsing the index.
     let Some(list) = read(shard, &argv[1])? else { return Ok(Reply::Nil) };
     let i = parse_i64(&argv[2]).ok_or(CmdError::NotInteger)?;
-    Ok(norm_index(i, list.len()).and_then(|i| list.get(i)).cloned().map(Reply::Bulk).unwrap_or(Reply::Nil))
+    Ok(norm_index(i, list.len()).and_then(|i| list.get(i)).map(|e| Reply::Bulk(e.to_bytes())).unwrap_or(Reply::Nil))
 }
 
 /// ```text
@@ -239,7 +238,7 @@ pub fn lset(shard: &mut Shard, argv: &[Bytes]) -> CmdResult {
     let Value::List(list) = &mut *v else { return Err(CmdError::WrongType) };
     let i = parse_i64(&argv[2]).ok_or(CmdError::NotInteger)?;
     let i = norm_index(i, list.len()).ok_or_else(|| CmdError::Other("index out of range".into()))?;
-    list.set(i, owned(&argv[3]));
+    list.set(i, &argv[3][..]);
     Ok(Reply::ok())
 }
 
@@ -257,7 +256,7 @@ pub fn linsert(shard: &mut Shard, argv: &[Bytes]) -> CmdResult {
     let Some(mut v) = shard.value_mut(&argv[1]) else { return Ok(Reply::Int(0)) };
     let Value::List(list) = &mut *v else { return Err(CmdError::WrongType) };
     let Some(at) = list.position(&argv[3]) else { return Ok(Reply::Int(-1)) };
-    list.insert(at + after as usize, owned(&argv[4]));
+    list.insert(at + after as usize, &argv[4][..]);
     Ok(Reply::Int(list.len() as i64))
 }
 
@@ -336,7 +335,7 @@ pub fn lpos(shard: &mut Shard, argv: &[Bytes]) -> CmdResult {
     };
     let limit = if maxlen == 0 { list.len() } else { maxlen.min(list.len()) };
     let elem = &argv[2];
-    let positions: Box<dyn Iterator<Item = (usize, &Bytes)>> =
+    let positions: Box<dyn Iterator<Item = (usize, &store::types::list::Elem)>> =
         if from_back { Box::new(list.iter().enumerate().rev()) } else { Box::new(list.iter().enumerate()) };
     let mut found = Vec::new();
     let mut seen: u64 = 0;

@@ -1,8 +1,9 @@
 //! List values.
 //!
 //! A chunked deque (a simple quicklist): the elements live in a `VecDeque` of
-//! chunks, each a `VecDeque<Bytes>` of at most `C` elements (default
-//! [`CHUNK`]). Growing a huge list therefore never copies more than one chunk
+//! chunks, each a `VecDeque<Elem>` of at most `C` elements (default
+//! [`CHUNK`]); an [`Elem`] of up to 38 bytes holds its bytes in its own
+//! 40-byte slot. Growing a huge list therefore never copies more than one chunk
 //! or the (n / C)-entry chunk index at once, where a single flat `VecDeque`
 //! would copy every element handle on each capacity doubling and stall the
 //! core for a long list.
@@ -35,17 +36,116 @@ pub(crate) const PREFETCH_LEVELS: usize = 3;
 #[derive(Clone, Default)]
 pub struct List<const C: usize = CHUNK> {
     /// Never holds an empty chunk; each chunk holds at most `C` elements.
-    chunks: VecDeque<VecDeque<Bytes>>,
+    chunks: VecDeque<VecDeque<Elem>>,
     /// Number of elements (sum of the chunk lengths).
     len: usize,
     /// Sum of [`elem_cost`] over the elements.
     bytes: usize,
 }
 
-/// Bytes one element costs: its payload allocation and its slot (a `Bytes`
-/// handle is 32 bytes).
-fn elem_cost(b: &Bytes) -> usize {
-    alloc_size(b.len()) + 32
+/// Longest element kept inline in its chunk slot.
+const INLINE: usize = 38;
+
+/// A list element. Up to [`INLINE`] bytes live inside the element's slot in
+/// its chunk, so a small element costs no allocation of its own and its
+/// bytes come with the slot's cache line (what Redis's listpacks achieve by
+/// packing); a longer one is a `Bytes` handle. Reads as `&[u8]`.
+#[derive(Clone)]
+pub struct Elem(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    Inline(u8, [u8; INLINE]),
+    Heap(Bytes),
+}
+
+const _: () = assert!(std::mem::size_of::<Elem>() == 40, "a list element slot is 40 bytes");
+
+impl Elem {
+    /// The element as an owned `Bytes` (a copy for an inline one).
+    pub fn to_bytes(&self) -> Bytes {
+        match &self.0 {
+            Repr::Inline(..) => Bytes::copy_from_slice(self),
+            Repr::Heap(b) => b.clone(),
+        }
+    }
+
+    /// The element as an owned `Bytes`, without copying a long one.
+    pub fn into_bytes(self) -> Bytes {
+        match self.0 {
+            Repr::Inline(..) => Bytes::copy_from_slice(&self),
+            Repr::Heap(b) => b,
+        }
+    }
+
+    fn inline(v: &[u8]) -> Option<Elem> {
+        (v.len() <= INLINE).then(|| {
+            let mut buf = [0u8; INLINE];
+            buf[..v.len()].copy_from_slice(v);
+            Elem(Repr::Inline(v.len() as u8, buf))
+        })
+    }
+}
+
+impl std::ops::Deref for Elem {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match &self.0 {
+            Repr::Inline(n, buf) => &buf[..*n as usize],
+            Repr::Heap(b) => b,
+        }
+    }
+}
+
+impl AsRef<[u8]> for Elem {
+    fn as_ref(&self) -> &[u8] {
+        self
+    }
+}
+
+impl PartialEq for Elem {
+    fn eq(&self, other: &Elem) -> bool {
+        **self == **other
+    }
+}
+
+impl PartialEq<Bytes> for Elem {
+    fn eq(&self, other: &Bytes) -> bool {
+        **self == other[..]
+    }
+}
+
+impl fmt::Debug for Elem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&Bytes::copy_from_slice(self), f)
+    }
+}
+
+impl From<Bytes> for Elem {
+    fn from(b: Bytes) -> Elem {
+        Elem::inline(&b).unwrap_or(Elem(Repr::Heap(b)))
+    }
+}
+
+impl From<&[u8]> for Elem {
+    fn from(v: &[u8]) -> Elem {
+        Elem::inline(v).unwrap_or_else(|| Elem(Repr::Heap(Bytes::copy_from_slice(v))))
+    }
+}
+
+impl From<&Bytes> for Elem {
+    fn from(b: &Bytes) -> Elem {
+        Elem::from(&b[..])
+    }
+}
+
+/// Bytes one element costs: its slot, plus the allocation of a long one.
+fn elem_cost(e: &Elem) -> usize {
+    match &e.0 {
+        Repr::Inline(..) => std::mem::size_of::<Elem>(),
+        Repr::Heap(b) => std::mem::size_of::<Elem>() + alloc_size(b.len()),
+    }
 }
 
 /// Which end of a list an operation starts from.
@@ -101,7 +201,7 @@ impl<const C: usize> List<C> {
 
     /// Makes room for one more element in `chunk` (which holds fewer than
     /// `C`), growing its capacity geometrically but never past `C`.
-    fn make_room(chunk: &mut VecDeque<Bytes>) {
+    fn make_room(chunk: &mut VecDeque<Elem>) {
         debug_assert!(chunk.len() < C);
         if chunk.len() == chunk.capacity() {
             let want = (chunk.len() * 2).max(4).min(C);
@@ -112,7 +212,7 @@ impl<const C: usize> List<C> {
     /// A new, empty chunk. The first chunk of a list starts small (most lists
     /// are short); once a list spans chunks, new ones get their full size at
     /// once.
-    fn fresh_chunk(&self) -> VecDeque<Bytes> {
+    fn fresh_chunk(&self) -> VecDeque<Elem> {
         #[allow(clippy::let_unit_value)]
         let () = Self::CHUNK_OK;
         if self.chunks.is_empty() {
@@ -124,7 +224,7 @@ impl<const C: usize> List<C> {
 
     /// The chunk at `end`, after making sure it can take one more element
     /// (adding a fresh chunk there when the end chunk is full or missing).
-    fn end_chunk_with_room(&mut self, end: End) -> &mut VecDeque<Bytes> {
+    fn end_chunk_with_room(&mut self, end: End) -> &mut VecDeque<Elem> {
         let full = match end {
             End::Front => self.chunks.front(),
             End::Back => self.chunks.back(),
@@ -157,10 +257,10 @@ impl<const C: usize> List<C> {
         let ends = [self.chunks.front(), self.chunks.back()];
         for c in ends.into_iter().flatten() {
             match level {
-                0 => prefetch_line((c as *const VecDeque<Bytes>).cast()),
+                0 => prefetch_line((c as *const VecDeque<Elem>).cast()),
                 1 => {
                     for e in [c.front(), c.back()].into_iter().flatten() {
-                        prefetch_line((e as *const Bytes).cast());
+                        prefetch_line((e as *const Elem).cast());
                     }
                 }
                 _ => {
@@ -172,20 +272,22 @@ impl<const C: usize> List<C> {
         }
     }
 
-    pub fn push_front(&mut self, v: Bytes) {
+    pub fn push_front(&mut self, v: impl Into<Elem>) {
+        let v = v.into();
         self.bytes += elem_cost(&v);
         self.len += 1;
         self.end_chunk_with_room(End::Front).push_front(v);
     }
 
-    pub fn push_back(&mut self, v: Bytes) {
+    pub fn push_back(&mut self, v: impl Into<Elem>) {
+        let v = v.into();
         self.bytes += elem_cost(&v);
         self.len += 1;
         self.end_chunk_with_room(End::Back).push_back(v);
     }
 
     /// Pushes at `end`.
-    pub fn push(&mut self, end: End, v: Bytes) {
+    pub fn push(&mut self, end: End, v: impl Into<Elem>) {
         match end {
             End::Front => self.push_front(v),
             End::Back => self.push_back(v),
@@ -200,7 +302,7 @@ impl<const C: usize> List<C> {
         }
         self.len -= 1;
         self.bytes -= elem_cost(&v);
-        Some(v)
+        Some(v.into_bytes())
     }
 
     pub fn pop_back(&mut self) -> Option<Bytes> {
@@ -211,7 +313,7 @@ impl<const C: usize> List<C> {
         }
         self.len -= 1;
         self.bytes -= elem_cost(&v);
-        Some(v)
+        Some(v.into_bytes())
     }
 
     /// Pops from `end`.
@@ -260,7 +362,7 @@ impl<const C: usize> List<C> {
         unreachable!("index {i} below the list length {} but not in any chunk", self.len)
     }
 
-    pub fn get(&self, i: usize) -> Option<&Bytes> {
+    pub fn get(&self, i: usize) -> Option<&Elem> {
         if i >= self.len {
             return None;
         }
@@ -270,20 +372,22 @@ impl<const C: usize> List<C> {
 
     /// Replaces the element at `i`, returning the old one; `None` (and no
     /// change) when `i` is out of range.
-    pub fn set(&mut self, i: usize, v: Bytes) -> Option<Bytes> {
+    pub fn set(&mut self, i: usize, v: impl Into<Elem>) -> Option<Bytes> {
         if i >= self.len {
             return None;
         }
+        let v = v.into();
         let (ci, o) = self.locate(i);
         let new_cost = elem_cost(&v);
         let old = std::mem::replace(&mut self.chunks[ci][o], v);
         self.bytes = self.bytes - elem_cost(&old) + new_cost;
-        Some(old)
+        Some(old.into_bytes())
     }
 
     /// Inserts `v` so that it ends up at index `i` (`i <= len`; a larger `i`
     /// appends).
-    pub fn insert(&mut self, i: usize, v: Bytes) {
+    pub fn insert(&mut self, i: usize, v: impl Into<Elem>) {
+        let v = v.into();
         let i = i.min(self.len);
         if i == 0 {
             return self.push_front(v);
@@ -393,7 +497,7 @@ impl<const C: usize> List<C> {
     /// both fit in one, so that sparse chunks do not pile up. O(n).
     fn compact(&mut self) {
         let old = std::mem::take(&mut self.chunks);
-        let mut out: VecDeque<VecDeque<Bytes>> = VecDeque::with_capacity(old.len());
+        let mut out: VecDeque<VecDeque<Elem>> = VecDeque::with_capacity(old.len());
         for mut c in old {
             if c.is_empty() {
                 continue;
@@ -456,13 +560,13 @@ impl<const C: usize> List<C> {
         self.bytes -= freed;
     }
 
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Bytes> + ExactSizeIterator {
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Elem> + ExactSizeIterator {
         Iter { outer: self.chunks.iter(), front: Default::default(), back: Default::default(), remaining: self.len }
     }
 
     /// Elements `start..=end` (already clamped by the caller: `end < len`,
     /// `start <= end + 1`; `start == end + 1` gives nothing).
-    pub fn range(&self, start: usize, end: usize) -> impl DoubleEndedIterator<Item = &Bytes> + ExactSizeIterator {
+    pub fn range(&self, start: usize, end: usize) -> impl DoubleEndedIterator<Item = &Elem> + ExactSizeIterator {
         assert!(
             end < self.len && start <= end + 1,
             "list range {start}..={end} out of bounds for length {}",
@@ -510,18 +614,18 @@ impl<const C: usize> List<C> {
 /// but it knows how many elements are left, so it is exact-size.
 struct Iter<'a> {
     /// Chunks not yet entered from either side.
-    outer: vec_deque::Iter<'a, VecDeque<Bytes>>,
+    outer: vec_deque::Iter<'a, VecDeque<Elem>>,
     /// The rest of the chunk being walked from the front.
-    front: vec_deque::Iter<'a, Bytes>,
+    front: vec_deque::Iter<'a, Elem>,
     /// The rest of the chunk being walked from the back.
-    back: vec_deque::Iter<'a, Bytes>,
+    back: vec_deque::Iter<'a, Elem>,
     remaining: usize,
 }
 
 impl<'a> Iterator for Iter<'a> {
-    type Item = &'a Bytes;
+    type Item = &'a Elem;
 
-    fn next(&mut self) -> Option<&'a Bytes> {
+    fn next(&mut self) -> Option<&'a Elem> {
         loop {
             if let Some(x) = self.front.next() {
                 self.remaining -= 1;
@@ -544,7 +648,7 @@ impl<'a> Iterator for Iter<'a> {
 }
 
 impl<'a> DoubleEndedIterator for Iter<'a> {
-    fn next_back(&mut self) -> Option<&'a Bytes> {
+    fn next_back(&mut self) -> Option<&'a Elem> {
         loop {
             if let Some(x) = self.back.next_back() {
                 self.remaining -= 1;
@@ -771,11 +875,11 @@ mod tests {
             assert_eq!(l.bytes, l.recount_bytes());
         }
         for i in [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 123_457, n / 2, n - 2, n - 1] {
-            assert_eq!(back.get(i), Some(&Bytes::from(i.to_string())), "back.get({i})");
-            assert_eq!(front.get(i), Some(&Bytes::from((n - 1 - i).to_string())), "front.get({i})");
+            assert_eq!(back.get(i).map(Elem::to_bytes), Some(Bytes::from(i.to_string())), "back.get({i})");
+            assert_eq!(front.get(i).map(Elem::to_bytes), Some(Bytes::from((n - 1 - i).to_string())), "front.get({i})");
         }
         assert_eq!(back.get(n), None);
-        assert_eq!(back.range(n - 3, n - 1).cloned().collect::<Vec<_>>(), ["999997", "999998", "999999"]);
+        assert_eq!(back.range(n - 3, n - 1).map(Elem::to_bytes).collect::<Vec<_>>(), ["999997", "999998", "999999"]);
         // Full chunks: the chunk index stays about n / CHUNK entries.
         assert_eq!(back.chunks.len(), n.div_ceil(CHUNK));
         assert!(back.iter().rev().eq(front.iter()));
@@ -819,7 +923,7 @@ mod tests {
         assert_eq!(contents(&l), ["0", "1", "a", "2", "c", "3", "4", "5", "b", "6", "7"]);
         let mut it = l.iter().enumerate().rev();
         assert_eq!(it.len(), 11);
-        assert_eq!(it.next().map(|(i, e)| (i, e.clone())), Some((10, b("7"))));
+        assert_eq!(it.next().map(|(i, e)| (i, e.to_bytes())), Some((10, b("7"))));
         assert_eq!(contents(&l), l.range(0, 10).map(|e| String::from_utf8_lossy(e).into_owned()).collect::<Vec<_>>());
         assert_eq!(l.range(3, 2).count(), 0);
         assert_eq!(l.bytes, l.recount_bytes());
@@ -917,9 +1021,9 @@ mod tests {
                 }
                 COp::Get(i) => {
                     let i = i % (len + 2);
-                    prop_assert_eq!(l.get(i), m.get(i));
-                    prop_assert_eq!(l.get(0), m.front());
-                    prop_assert_eq!(l.get(len.wrapping_sub(1)), m.back());
+                    prop_assert_eq!(l.get(i).map(|e| &e[..]), m.get(i).map(|b| &b[..]));
+                    prop_assert_eq!(l.get(0).map(|e| &e[..]), m.front().map(|b| &b[..]));
+                    prop_assert_eq!(l.get(len.wrapping_sub(1)).map(|e| &e[..]), m.back().map(|b| &b[..]));
                 }
                 COp::Remove(t, limit, front) => {
                     let target = celem(t, t / 3);
@@ -984,9 +1088,9 @@ mod tests {
                         prop_assert_eq!(got.len(), want.len());
                         prop_assert_eq!(got.size_hint(), want.size_hint());
                         if front {
-                            prop_assert_eq!(got.next(), want.next());
+                            prop_assert_eq!(got.next().map(|e| &e[..]), want.next().map(|b| &b[..]));
                         } else {
-                            prop_assert_eq!(got.next_back(), want.next_back());
+                            prop_assert_eq!(got.next_back().map(|e| &e[..]), want.next_back().map(|b| &b[..]));
                         }
                     }
                     prop_assert!(got.eq(want));
@@ -998,7 +1102,7 @@ mod tests {
             prop_assert!(l.iter().eq(m.iter()));
             prop_assert!(l.iter().rev().eq(m.iter().rev()));
             prop_assert_eq!(l.bytes, l.recount_bytes());
-            prop_assert_eq!(l.bytes, m.iter().map(elem_cost).sum::<usize>());
+            prop_assert_eq!(l.bytes, m.iter().map(|b| elem_cost(&Elem::from(b))).sum::<usize>());
             l.check_layout();
         }
         Ok(())
