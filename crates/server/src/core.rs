@@ -428,7 +428,10 @@ impl Core {
                     Some(slot) if k == 0 => slot,
                     _ => slots::key_slot(&argv[i]),
                 };
-                if self.node.ranges.owner_of(slot) == self.id {
+                // A pipeline often repeats one key (redis-benchmark's
+                // LPUSH mylist ...): once is enough.
+                let repeat = n > 0 && keys[n - 1].0 == slot && keys[n - 1].1 == &argv[i][..];
+                if !repeat && self.node.ranges.owner_of(slot) == self.id {
                     keys[n] = (slot, &argv[i]);
                     n += 1;
                 }
