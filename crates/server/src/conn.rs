@@ -342,9 +342,8 @@ impl Conn {
     /// (`plain_route`, table index `idx`) of this core's keys, run at once.
     /// Handed back when it must wait at the gate.
     fn try_here(&mut self, idx: usize, argv: Vec<Bytes>, route: Route) -> Result<(Pending, Vec<Bytes>), Vec<Bytes>> {
-        let first = commands::table()[idx].key_indexes(argv.len()).next().map(|i| (&argv[i][..], route.slot));
         let now = *self.clock_ms.get_or_insert_with(store::unix_time_ms);
-        let pending = match self.core.run_here(idx as u16, &argv, first, now) {
+        let pending = match self.core.run_here(idx as u16, &argv, route.slot, now) {
             Some(Ok(reply)) => Pending::Ready(self.proto, reply),
             Some(Err(slot)) => Pending::Remote(self.proto, slot),
             None => return Err(argv),

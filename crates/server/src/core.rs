@@ -669,19 +669,17 @@ impl Core {
         // The commands of one request share one clock read (a forwarded
         // pipeline is one request).
         let mut now = None;
-        ops.into_iter()
-            .map(|op| match op {
-                Op::Cmd { idx, argv, slot } => {
-                    let now = *now.get_or_insert_with(store::unix_time_ms);
-                    let first = slot.zip(commands::table().get(idx as usize).and_then(|s| s.key_indexes(argv.len()).next()));
-                    Out::Reply(match first {
-                        Some((slot, i)) => store::Shard::with_slot_hint(&self.shard, &argv[i], slot, || self.exec_cmd(tx, idx, &argv, now)),
-                        None => self.exec_cmd(tx, idx, &argv, now),
-                    })
-                }
-                op => self.exec_op(tx, op),
-            })
-            .collect()
+        ops.into_iter().map(|op| self.exec_op(tx, op, &mut now)).collect()
+    }
+
+    /// `exec_cmd`, with the first key's slot handed to the shard's lookups
+    /// (`Shard::with_slot_hint`) where the caller already computed it.
+    fn exec_cmd_hinted(&self, tx: Option<TxId>, idx: u16, argv: &[Bytes], slot: Option<slots::Slot>, now_ms: u64) -> Reply {
+        let first = slot.zip(commands::table().get(idx as usize).and_then(|s| s.key_indexes(argv.len()).next()));
+        match first {
+            Some((slot, i)) => store::Shard::with_slot_hint(&self.shard, &argv[i], slot, || self.exec_cmd(tx, idx, argv, now_ms)),
+            None => self.exec_cmd(tx, idx, argv, now_ms),
+        }
     }
 
     /// Runs one command of this core's keys on its shard, at Unix time `now_ms`.
@@ -724,17 +722,14 @@ impl Core {
     /// Runs a command of this core's keys at once when nothing waits at the
     /// gate, without the batch machinery of `call_start` (the common case).
     /// None: it must go through `call_start`.
-    /// `key_slot` is the first key's slot, as the connection computed it to
+    /// `slot` is the first key's slot, as the connection computed it to
     /// route the command: the shard's lookups of that key reuse it.
-    pub fn run_here(&self, idx: u16, argv: &[Bytes], key_slot: Option<(&[u8], slots::Slot)>, now_ms: u64) -> Option<Result<Reply, Rc<Slot<Vec<Out>>>>> {
+    pub fn run_here(&self, idx: u16, argv: &[Bytes], slot: slots::Slot, now_ms: u64) -> Option<Result<Reply, Rc<Slot<Vec<Out>>>>> {
         if !self.may_run(None) {
             return None;
         }
         let before = self.persist.appended();
-        let reply = match key_slot {
-            Some((key, slot)) => store::Shard::with_slot_hint(&self.shard, key, slot, || self.exec_cmd(None, idx, argv, now_ms)),
-            None => self.exec_cmd(None, idx, argv, now_ms),
-        };
+        let reply = self.exec_cmd_hinted(None, idx, argv, Some(slot), now_ms);
         self.drain();
         if self.must_hold(before) {
             return Some(Err(self.hold_local(vec![Out::Reply(reply)])));
@@ -742,7 +737,9 @@ impl Core {
         Some(Ok(reply))
     }
 
-    fn exec_op(&self, tx: Option<TxId>, op: Op) -> Out {
+    /// Runs one operation; the commands among a request's operations share
+    /// the clock read kept in `now`.
+    fn exec_op(&self, tx: Option<TxId>, op: Op, now: &mut Option<u64>) -> Out {
         match op {
             Op::Lock => {
                 self.gate.borrow_mut().holder = tx;
@@ -788,7 +785,10 @@ impl Core {
                 Out::Done
             }
             Op::ClusterCmd(argv) => Out::Reply(crate::cluster_node::run_on_core0(self, &argv)),
-            Op::Cmd { idx, argv, slot: _ } => Out::Reply(self.exec_cmd(tx, idx, &argv, store::unix_time_ms())),
+            Op::Cmd { idx, argv, slot } => {
+                let now = *now.get_or_insert_with(store::unix_time_ms);
+                Out::Reply(self.exec_cmd_hinted(tx, idx, &argv, slot, now))
+            }
             Op::Unblock { wid } => {
                 if let Some(w) = self.remove_waiter(wid) {
                     let out = match &w.serve {

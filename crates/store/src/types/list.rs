@@ -134,12 +134,6 @@ impl From<&[u8]> for Elem {
     }
 }
 
-impl From<&Bytes> for Elem {
-    fn from(b: &Bytes) -> Elem {
-        Elem::from(&b[..])
-    }
-}
-
 /// Bytes one element costs: its slot, plus the allocation of a long one.
 fn elem_cost(e: &Elem) -> usize {
     match &e.0 {
@@ -249,9 +243,10 @@ impl<const C: usize> List<C> {
     /// Hints the CPU to fetch what a push or pop at either end reads, one
     /// level of the chain per call, each level only reading lines the
     /// previous one requested: 0, the chunk index's end entries; 1, the end
-    /// chunks' end elements (their `Bytes` handles); 2, those elements'
-    /// bytes. `Shard::prefetch` calls each level for all the lists of a
-    /// batch before the next, so the misses of different lists overlap.
+    /// chunks' end element slots (holding an inline element's bytes); 2, a
+    /// long element's bytes. `Shard::prefetch` calls each level for all the
+    /// lists of a batch before the next, so the misses of different lists
+    /// overlap.
     pub(crate) fn prefetch_ends(&self, level: usize) {
         use crate::node::prefetch_line;
         let ends = [self.chunks.front(), self.chunks.back()];
@@ -1102,7 +1097,7 @@ mod tests {
             prop_assert!(l.iter().eq(m.iter()));
             prop_assert!(l.iter().rev().eq(m.iter().rev()));
             prop_assert_eq!(l.bytes, l.recount_bytes());
-            prop_assert_eq!(l.bytes, m.iter().map(|b| elem_cost(&Elem::from(b))).sum::<usize>());
+            prop_assert_eq!(l.bytes, m.iter().map(|b| elem_cost(&Elem::from(b.clone()))).sum::<usize>());
             l.check_layout();
         }
         Ok(())
