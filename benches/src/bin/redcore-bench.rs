@@ -1304,14 +1304,26 @@ impl Bench {
             format_cpu_list(&cpus),
             if overlap { " (shared with the load generator)" } else { "" }
         ));
-        // Core i runs on the i-th lowest of its CPUs. Connections are kept on
-        // a core whose CPU the load generator does not use, when there is one,
-        // so "local" and "remote" differ only by the hop between cores.
+        // Core i runs on the i-th lowest of its CPUs. Where the load
+        // generator has CPUs of its own, the connections stay on core 0 and
+        // "local" and "remote" differ only by the hop between cores. Where
+        // it shares one of the two CPUs (a 2-CPU machine), both ways of
+        // sharing are measured: connections on the core with a CPU of its
+        // own (the forwarded-to core then shares its CPU with the load
+        // generator, and each forward waits for the scheduler to switch to
+        // it), and connections on the core that shares (the forwarded-to
+        // core has its CPU to itself, as every core does on a machine with
+        // spare CPUs for the load).
         let mut sorted = cpus.clone();
         sorted.sort_unstable();
-        let conn_core = sorted.iter().position(|c| !self.plan.client_cpus.contains(c));
-        if let Some(core) = conn_core {
-            self.say(&format!("(connections kept on core {core}, CPU {})", sorted[core]));
+        let arrangements: Vec<(usize, &str)> = match sorted.iter().position(|c| !self.plan.client_cpus.contains(c)) {
+            Some(own) if overlap => vec![(own, "conn core alone"), (1 - own, "conn core shared")],
+            Some(own) => vec![(own, "")],
+            None => vec![(0, "")],
+        };
+        for (core, what) in &arrangements {
+            let what = if what.is_empty() { String::new() } else { format!(": {what}") };
+            self.say(&format!("(connections kept on core {core}, CPU {}{what})", sorted[*core]));
         }
         let ks = self.plan.keyspace;
         let mut server = self.start(Kind::Redcore, &cpus, 2)?;
@@ -1319,104 +1331,110 @@ impl Bench {
         let rate = if self.plan.quick { 5000.0 } else { 10_000.0 };
         let mut csv = Vec::new();
         let mut lines = Vec::new();
-        for (clients, pipeline, open) in
-            [(1usize, 1usize, None), (10, 1, Some(rate)), (50, 16, None)]
-        {
-            // Local and remote alternate in rounds (local first, then remote
-            // first, ...), so a slow spell of the machine weighs on both.
-            let placements = [Placement::Local, Placement::Remote];
-            let rounds = self.plan.rounds.max(1);
-            let mut runs: [Option<Result<LoadReport, String>>; 2] = [None, None];
-            // (commands processed, commands forwarded) over the rounds.
-            let mut counts: [Option<(u64, u64)>; 2] = [Some((0, 0)); 2];
-            for i in alternating(rounds) {
-                let spec = LoadSpec {
-                    clients,
-                    pipeline,
-                    warmup: self.plan.warmup / rounds,
-                    duration: self.plan.duration / rounds,
-                    rate: open,
-                    keyspace: ks,
-                    value_size: 32,
-                    placement: placements[i],
-                    conn_core,
-                    server_cores: 2,
-                    ..LoadSpec::new(server.addr(), Workload::parse("get").expect("static workload"))
-                };
-                let count = &mut counts[i];
-                LoadReport::add_part(&mut runs[i], |_| {
-                    let before = stats(&server);
-                    let result = run_load(&spec).and_then(|r| match r.failure() {
-                        None => Ok(r),
-                        Some(why) => Err(why),
-                    });
-                    let after = stats(&server);
-                    *count = match (*count, before, after) {
-                        (Some((c, f)), Ok((c0, f0)), Ok((c1, f1))) => Some((c + c1.saturating_sub(c0), f + f1.saturating_sub(f0))),
-                        _ => None,
+        for &(conn, arrangement) in &arrangements {
+            for (clients, pipeline, open) in
+                [(1usize, 1usize, None), (10, 1, Some(rate)), (50, 16, None)]
+            {
+                // Local and remote alternate in rounds (local first, then remote
+                // first, ...), so a slow spell of the machine weighs on both.
+                let placements = [Placement::Local, Placement::Remote];
+                let rounds = self.plan.rounds.max(1);
+                let mut runs: [Option<Result<LoadReport, String>>; 2] = [None, None];
+                // (commands processed, commands forwarded) over the rounds.
+                let mut counts: [Option<(u64, u64)>; 2] = [Some((0, 0)); 2];
+                for i in alternating(rounds) {
+                    let spec = LoadSpec {
+                        clients,
+                        pipeline,
+                        warmup: self.plan.warmup / rounds,
+                        duration: self.plan.duration / rounds,
+                        rate: open,
+                        keyspace: ks,
+                        value_size: 32,
+                        placement: placements[i],
+                        conn_core: Some(conn),
+                        server_cores: 2,
+                        ..LoadSpec::new(server.addr(), Workload::parse("get").expect("static workload"))
                     };
-                    result
-                });
-            }
-            let mut local_p50 = None;
-            for ((placement, run), count) in placements.into_iter().zip(runs).zip(counts) {
-                let share = count.and_then(|(c, f)| (c > 0).then(|| f as f64 / c as f64));
-                let mode = open.map_or("closed".to_string(), |r| format!("open@{r:.0}/s"));
-                let place = format!("{placement:?}").to_lowercase();
-                let outcome = match run.unwrap_or_else(|| Err("not run".into())) {
-                    Ok(r) => Outcome::Ok(Measure::from_load(&r)),
-                    Err(e) => Outcome::Na(e),
-                };
-                self.progress(&format!(
-                    "GET {place} c{clients} P{pipeline} {mode}: {}",
-                    brief(&outcome)
-                ));
-                let m = outcome.measure();
-                // Remote p50 / local p50 of the same load.
-                let vs_local = match placement {
-                    Placement::Local => {
-                        local_p50 = m.map(|m| m.p50_us);
-                        None
-                    }
-                    _ => local_p50.zip(m).and_then(|(l, m)| (l > 0.0).then(|| m.p50_us / l)),
-                };
-                let f = |g: fn(&Measure) -> f64| m.map_or("n/a".to_string(), |m| fmt_us(g(m)));
-                lines.push(vec![
-                    place.clone(),
-                    format!("c{clients} P{pipeline} {mode}"),
-                    m.map_or("n/a".into(), |m| fmt_ops(m.ops)),
-                    f(|m| m.p50_us),
-                    f(|m| m.p99_us),
-                    f(|m| m.p999_us.unwrap_or(0.0)),
-                    f(|m| m.max_us),
-                    share.map_or("n/a".into(), |s| format!("{:.1}%", s * 100.0)),
-                    vs_local.map_or("-".into(), |x| format!("{x:.2}x")),
-                ]);
-                csv.push(vec![
-                    place,
-                    clients.to_string(),
-                    pipeline.to_string(),
-                    mode,
-                    m.map_or(String::new(), |m| format!("{:.1}", m.ops)),
-                    m.map_or(String::new(), |m| format!("{:.3}", m.p50_us)),
-                    m.map_or(String::new(), |m| format!("{:.3}", m.p99_us)),
-                    m.map_or(String::new(), |m| {
-                        format!("{:.3}", m.p999_us.unwrap_or(0.0))
-                    }),
-                    m.map_or(String::new(), |m| format!("{:.3}", m.max_us)),
-                    share.map_or(String::new(), |s| format!("{s:.4}")),
-                    vs_local.map_or(String::new(), |x| format!("{x:.4}")),
-                    match &outcome {
-                        Outcome::Ok(_) => "ok".into(),
-                        Outcome::Na(w) => format!("n/a: {w}"),
-                    },
-                ]);
+                    let count = &mut counts[i];
+                    LoadReport::add_part(&mut runs[i], |_| {
+                        let before = stats(&server);
+                        let result = run_load(&spec).and_then(|r| match r.failure() {
+                            None => Ok(r),
+                            Some(why) => Err(why),
+                        });
+                        let after = stats(&server);
+                        *count = match (*count, before, after) {
+                            (Some((c, f)), Ok((c0, f0)), Ok((c1, f1))) => Some((c + c1.saturating_sub(c0), f + f1.saturating_sub(f0))),
+                            _ => None,
+                        };
+                        result
+                    });
+                }
+                let mut local_p50 = None;
+                for ((placement, run), count) in placements.into_iter().zip(runs).zip(counts) {
+                    let share = count.and_then(|(c, f)| (c > 0).then(|| f as f64 / c as f64));
+                    let mode = open.map_or("closed".to_string(), |r| format!("open@{r:.0}/s"));
+                    let place = format!("{placement:?}").to_lowercase();
+                    let outcome = match run.unwrap_or_else(|| Err("not run".into())) {
+                        Ok(r) => Outcome::Ok(Measure::from_load(&r)),
+                        Err(e) => Outcome::Na(e),
+                    };
+                    self.progress(&format!(
+                        "GET {place} c{clients} P{pipeline} {mode}: {}",
+                        brief(&outcome)
+                    ));
+                    let m = outcome.measure();
+                    // Remote p50 / local p50 of the same load.
+                    let vs_local = match placement {
+                        Placement::Local => {
+                            local_p50 = m.map(|m| m.p50_us);
+                            None
+                        }
+                        _ => local_p50.zip(m).and_then(|(l, m)| (l > 0.0).then(|| m.p50_us / l)),
+                    };
+                    let f = |g: fn(&Measure) -> f64| m.map_or("n/a".to_string(), |m| fmt_us(g(m)));
+                    lines.push(vec![
+                        place.clone(),
+                        arrangement.to_string(),
+                        format!("c{clients} P{pipeline} {mode}"),
+                        m.map_or("n/a".into(), |m| fmt_ops(m.ops)),
+                        f(|m| m.p50_us),
+                        f(|m| m.p99_us),
+                        f(|m| m.p999_us.unwrap_or(0.0)),
+                        f(|m| m.max_us),
+                        share.map_or("n/a".into(), |s| format!("{:.1}%", s * 100.0)),
+                        vs_local.map_or("-".into(), |x| format!("{x:.2}x")),
+                    ]);
+                    csv.push(vec![
+                        place,
+                        conn.to_string(),
+                        (arrangement == "conn core shared").to_string(),
+                        clients.to_string(),
+                        pipeline.to_string(),
+                        mode,
+                        m.map_or(String::new(), |m| format!("{:.1}", m.ops)),
+                        m.map_or(String::new(), |m| format!("{:.3}", m.p50_us)),
+                        m.map_or(String::new(), |m| format!("{:.3}", m.p99_us)),
+                        m.map_or(String::new(), |m| {
+                            format!("{:.3}", m.p999_us.unwrap_or(0.0))
+                        }),
+                        m.map_or(String::new(), |m| format!("{:.3}", m.max_us)),
+                        share.map_or(String::new(), |s| format!("{s:.4}")),
+                        vs_local.map_or(String::new(), |x| format!("{x:.4}")),
+                        match &outcome {
+                            Outcome::Ok(_) => "ok".into(),
+                            Outcome::Na(w) => format!("n/a: {w}"),
+                        },
+                    ]);
+                }
             }
         }
         server.stop();
         self.say(&table(
             &[
                 "keys",
+                "connections",
                 "load",
                 "ops/s",
                 "p50 µs",
@@ -1432,6 +1450,8 @@ impl Bench {
             &self.args.out.join("forwarding.csv"),
             &[
                 "placement",
+                "conn_core",
+                "conn_cpu_shared_with_load",
                 "clients",
                 "pipeline",
                 "mode",
