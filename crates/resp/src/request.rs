@@ -59,6 +59,39 @@ struct Multibulk {
     bulk_len: Option<usize>,
 }
 
+/// Longest command name that is interned.
+const INTERN_MAX_LEN: usize = 24;
+/// Most distinct names interned per thread. Each is leaked (a few bytes), so
+/// the cap bounds what a client sending made-up names can cost; past it
+/// names are copied like any other argument.
+pub(crate) const INTERN_MAX_NAMES: usize = 512;
+
+std::thread_local! {
+    static NAMES: std::cell::RefCell<std::collections::HashSet<&'static [u8]>> =
+        std::cell::RefCell::new(std::collections::HashSet::new());
+}
+
+/// The command name `name` as a `'static` slice shared by every request
+/// that spells it so: its `Bytes` then costs no allocation or copy. `None`
+/// for a long name, or once this thread holds `INTERN_MAX_NAMES`.
+fn intern_name(name: &[u8]) -> Option<&'static [u8]> {
+    if name.is_empty() || name.len() > INTERN_MAX_LEN {
+        return None;
+    }
+    NAMES.with(|names| {
+        let mut names = names.borrow_mut();
+        if let Some(n) = names.get(name) {
+            return Some(*n);
+        }
+        if names.len() >= INTERN_MAX_NAMES {
+            return None;
+        }
+        let n: &'static [u8] = Box::leak(name.to_vec().into_boxed_slice());
+        names.insert(n);
+        Some(n)
+    })
+}
+
 /// Incremental parser of client requests (RESP arrays of bulk strings, and
 /// inline commands as redis-cli/telnet send them).
 ///
@@ -76,6 +109,9 @@ pub struct RequestParser {
     scanned: usize,
     /// Argument vectors handed back by the caller, reused for the next requests.
     spare: Vec<Vec<Bytes>>,
+    /// The command name of the last request on the fast path, interned (see
+    /// [`intern_name`]): a pipeline usually repeats one command.
+    last_name: Option<&'static [u8]>,
 }
 
 impl Default for RequestParser {
@@ -92,6 +128,7 @@ impl RequestParser {
             multibulk: None,
             scanned: 0,
             spare: Vec::new(),
+            last_name: None,
         }
     }
 
@@ -206,7 +243,18 @@ impl RequestParser {
             at = end + 2;
         }
         let mut args = self.spare.pop().unwrap_or_default();
-        args.extend(spans[..count].iter().map(|&(start, len)| Bytes::copy_from_slice(&b[start..start + len])));
+        let (start, len) = spans[0];
+        let name = &b[start..start + len];
+        let interned = match self.last_name {
+            Some(last) if last == name => Some(last),
+            _ => intern_name(name),
+        };
+        self.last_name = interned.or(self.last_name);
+        args.push(match interned {
+            Some(n) => Bytes::from_static(n),
+            None => Bytes::copy_from_slice(name),
+        });
+        args.extend(spans[1..count].iter().map(|&(start, len)| Bytes::copy_from_slice(&b[start..start + len])));
         self.consume(buf, at);
         Some(args)
     }

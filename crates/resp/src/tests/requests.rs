@@ -364,3 +364,33 @@ fn a_recycled_argument_vector_comes_back_empty() {
     assert_eq!(second, vec![Bytes::from_static(b"PING")]);
     assert!(p.next_command(&mut buf).unwrap().is_none());
 }
+
+#[test]
+fn command_names_are_interned_and_bounded() {
+    // Two parsers on one thread share one copy of a repeated name.
+    let (a, err, _) = parse_all(b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*2\r\n$3\r\nGET\r\n$1\r\nj\r\n");
+    assert_eq!(err, None);
+    let (b, _, _) = parse_all(b"*2\r\n$3\r\nGET\r\n$1\r\nx\r\n");
+    assert_eq!(a[0], argv(&[b"GET", b"k"]));
+    assert_eq!(a[1], argv(&[b"GET", b"j"]));
+    assert_eq!(a[0][0].as_ptr(), a[1][0].as_ptr());
+    assert_eq!(a[0][0].as_ptr(), b[0][0].as_ptr());
+    // Arguments other than the name are never shared.
+    assert_ne!(a[0][1].as_ptr(), b[0][1].as_ptr());
+    // Made-up names past the cap still parse, as copies; long ones too.
+    let mut input = Vec::new();
+    for i in 0..(crate::request::INTERN_MAX_NAMES + 50) {
+        let name = format!("nocmd{i}");
+        input.extend_from_slice(format!("*1\r\n${}\r\n{name}\r\n", name.len()).as_bytes());
+    }
+    let long = "x".repeat(100);
+    input.extend_from_slice(format!("*1\r\n$100\r\n{long}\r\n").as_bytes());
+    let (cmds, err, rest) = parse_all(&input);
+    assert_eq!(err, None);
+    assert!(rest.is_empty());
+    assert_eq!(cmds.len(), crate::request::INTERN_MAX_NAMES + 51);
+    for (i, c) in cmds.iter().take(cmds.len() - 1).enumerate() {
+        assert_eq!(c[0], Bytes::from(format!("nocmd{i}")));
+    }
+    assert_eq!(cmds.last().unwrap()[0], Bytes::from(long));
+}
