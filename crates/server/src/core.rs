@@ -4,9 +4,9 @@
 //! Forwarding. A command on a key owned by another core becomes an [`Op`] in
 //! a request to that core. Requests (and replies) to one destination are
 //! queued in a per-destination outbox and sent by one flusher task as a
-//! single channel message, so everything the connections of a core forward in
-//! one scheduler tick travels together. Each request has an id; the reply
-//! fills the [`Slot`] the sender awaits.
+//! single batch on the mesh (`mesh`), so everything the connections of a core
+//! forward in one scheduler tick travels together. Each request has an id;
+//! the reply fills the [`Slot`] the sender awaits.
 //!
 //! Atomic multi-core commands. Each core has a gate that one transaction at a
 //! time may hold. A coordinator takes the gates of the cores it needs in
@@ -20,7 +20,6 @@
 use crate::config::Config;
 use crate::sync::{Signal, Slot};
 use bytes::Bytes;
-use glommio::channels::channel_mesh::{Receivers, Senders};
 use resp::Reply;
 use slots::SlotRanges;
 use std::cell::{Cell, RefCell};
@@ -245,7 +244,7 @@ pub struct Core {
     pub shard: RefCell<Shard>,
     pub config: RefCell<Config>,
     pub clients: RefCell<HashMap<u64, Rc<RefCell<ClientInfo>>>>,
-    senders: Senders<Batch>,
+    mesh: Arc<crate::mesh::Mesh>,
     outbox: Vec<RefCell<Vec<Msg>>>,
     outbox_ready: Vec<Signal>,
     pending: RefCell<HashMap<u64, Rc<Slot<Vec<Out>>>>>,
@@ -273,7 +272,7 @@ pub struct Core {
 }
 
 impl Core {
-    pub fn new(id: usize, node: Arc<Node>, config: Config, senders: Senders<Batch>, persist: crate::persistence::Persist) -> Rc<Core> {
+    pub fn new(id: usize, node: Arc<Node>, config: Config, mesh: Arc<crate::mesh::Mesh>, persist: crate::persistence::Persist) -> Rc<Core> {
         let n = node.cores();
         let core = Rc::new(Core {
             id,
@@ -281,7 +280,7 @@ impl Core {
             node,
             config: RefCell::new(config),
             clients: RefCell::new(HashMap::new()),
-            senders,
+            mesh,
             outbox: (0..n).map(|_| RefCell::new(Vec::new())).collect(),
             outbox_ready: (0..n).map(|_| Signal::default()).collect(),
             pending: RefCell::new(HashMap::new()),
@@ -350,23 +349,11 @@ impl Core {
         }
     }
 
-    /// Starts the tasks that move messages between this core and its peers.
-    pub fn start_mesh(self: &Rc<Core>, mut receivers: Receivers<Batch>) {
-        for (peer, stream) in receivers.streams() {
-            let core = self.clone();
-            glommio::spawn_local(async move {
-                use futures_lite::StreamExt;
-                let mut stream = stream;
-                while let Some(batch) = stream.next().await {
-                    core.prefetch_requests(&batch);
-                    for msg in batch {
-                        core.on_message(msg);
-                    }
-                }
-                tracing::debug!(core = core.id, peer, "mesh receiver closed");
-            })
-            .detach();
-        }
+    /// Starts moving messages between this core and its peers: the socket
+    /// driver takes in what arrives (see `mesh`), and one flusher task per
+    /// peer sends what this core's outbox holds for it.
+    pub fn start_mesh(self: &Rc<Core>) -> std::io::Result<()> {
+        crate::net::Poller::start(Rc::new(MeshInbox(self.clone())))?;
         for peer in 0..self.node.cores() {
             if peer == self.id {
                 continue;
@@ -375,18 +362,22 @@ impl Core {
             glommio::spawn_local(async move {
                 loop {
                     core.outbox_ready[peer].wait().await;
-                    let batch = std::mem::take(&mut *core.outbox[peer].borrow_mut());
-                    if batch.is_empty() {
-                        continue;
-                    }
-                    if core.senders.send_to(peer, batch).await.is_err() {
-                        tracing::error!(core = core.id, peer, "cross-core channel closed");
-                        return;
+                    let mut batch = std::mem::take(&mut *core.outbox[peer].borrow_mut());
+                    while !batch.is_empty() {
+                        match core.mesh.try_send(core.id, peer, batch) {
+                            Ok(()) => break,
+                            // The peer is behind: let it catch up.
+                            Err(b) => {
+                                batch = b;
+                                glommio::timer::sleep(std::time::Duration::from_micros(50)).await;
+                            }
+                        }
                     }
                 }
             })
             .detach();
         }
+        Ok(())
     }
 
     /// Requests the table entries of the keys of forwarded commands before
@@ -1025,5 +1016,32 @@ fn exec_shard_op(shard: &mut Shard, op: Op) -> Out {
             Out::Done
         }
         _ => Out::Done,
+    }
+}
+
+/// A core's side of the mesh, as its socket driver polls it.
+struct MeshInbox(Rc<Core>);
+
+impl crate::net::Inbox for MeshInbox {
+    fn poll(&self) -> usize {
+        let core = &self.0;
+        core.mesh.drain(core.id, |batch| {
+            core.prefetch_requests(&batch);
+            for msg in batch {
+                core.on_message(msg);
+            }
+        })
+    }
+
+    fn prepare_to_sleep(&self) -> bool {
+        self.0.mesh.prepare_to_sleep(self.0.id)
+    }
+
+    fn awake(&self) {
+        self.0.mesh.awake(self.0.id)
+    }
+
+    fn wake_fd(&self) -> std::os::fd::RawFd {
+        self.0.mesh.wake_fd(self.0.id)
     }
 }

@@ -19,6 +19,7 @@ mod cluster_node;
 mod config;
 mod conn;
 mod core;
+mod mesh;
 mod multi;
 mod net;
 mod notify;
@@ -29,9 +30,8 @@ mod sync;
 mod txn;
 
 use crate::config::{Cli, Config};
-use crate::core::{Batch, Core, Node};
+use crate::core::{Core, Node};
 use clap::Parser;
-use glommio::channels::channel_mesh::MeshBuilder;
 use glommio::net::TcpListener;
 use glommio::{LocalExecutorBuilder, Placement};
 use std::rc::Rc;
@@ -98,7 +98,13 @@ fn main() {
     });
     let repair = cli.repair_log;
     tracing::info!(cores, port = cfg.port, bind = %cfg.bind, version = admin::REDCORE_VERSION, "starting redcore");
-    let mesh: MeshBuilder<Batch, _> = MeshBuilder::full(cores, cfg.cross_core_channel_capacity.max(16));
+    let mesh = match mesh::Mesh::new(cores, cfg.cross_core_channel_capacity.max(16)) {
+        Ok(m) => Arc::new(m),
+        Err(e) => {
+            eprintln!("redcore-server: cannot create the cross-core mesh: {e}");
+            std::process::exit(1);
+        }
+    };
     let (ready_tx, ready_rx) = mpsc::channel::<Result<usize, String>>();
     let mut handles = Vec::new();
     for id in 0..cores {
@@ -143,18 +149,11 @@ fn main() {
 async fn run_core(
     id: usize,
     node: Arc<Node>,
-    mesh: MeshBuilder<Batch, glommio::channels::channel_mesh::Full>,
+    mesh: Arc<mesh::Mesh>,
     cfg: Config,
     ready: mpsc::Sender<Result<usize, String>>,
     repair: bool,
 ) {
-    let (senders, receivers) = match mesh.join().await {
-        Ok(sr) => sr,
-        Err(e) => {
-            let _ = ready.send(Err(format!("core {id}: cannot join the cross-core mesh: {e}")));
-            return;
-        }
-    };
     net::set_idle_spin(Duration::from_micros(cfg.spin_before_park_us));
     let listener = match TcpListener::bind((cfg.bind.as_str(), cfg.port)) {
         Ok(l) => l,
@@ -164,8 +163,11 @@ async fn run_core(
         }
     };
     let persist = persistence::Persist::new(id, cfg.dir.clone(), cfg.appendonly, repair);
-    let core = Core::new(id, node.clone(), cfg, senders, persist);
-    core.start_mesh(receivers);
+    let core = Core::new(id, node.clone(), cfg, mesh, persist);
+    if let Err(e) = core.start_mesh() {
+        let _ = ready.send(Err(format!("core {id}: cannot start the cross-core mesh: {e}")));
+        return;
+    }
     let _ = ready.send(Ok(id));
     // Accept at once: until the data is loaded, commands get -LOADING.
     glommio::spawn_local(accept_loop(core.clone(), listener)).detach();
