@@ -92,7 +92,7 @@ pub struct Poller {
     epfd: OwnedFd,
     regs: RefCell<Vec<Option<Rc<Registration>>>>,
     free: RefCell<Vec<usize>>,
-    inbox: RefCell<Option<Rc<dyn Inbox>>>,
+    inbox: Option<Rc<dyn Inbox>>,
 }
 
 thread_local! {
@@ -123,36 +123,47 @@ const MAX_EVENTS: usize = 256;
 impl Poller {
     /// This core's poller, created (and its driver started) on first use.
     fn current() -> io::Result<Rc<Poller>> {
-        if let Some(p) = POLLER.with(|p| p.borrow().clone()) {
-            return Ok(p);
+        match POLLER.with(|p| p.borrow().clone()) {
+            Some(p) => Ok(p),
+            None => Poller::create(None),
         }
+    }
+
+    /// Starts this core's driver with `inbox` polled alongside the sockets.
+    /// Must come before the core's first socket.
+    pub fn start(inbox: Rc<dyn Inbox>) -> io::Result<()> {
+        if POLLER.with(|p| p.borrow().is_some()) {
+            return Err(io::Error::other("the socket driver of this core is already running"));
+        }
+        Poller::create(Some(inbox)).map(|_| ())
+    }
+
+    /// This core's poller and its driver task. The inbox is in place before
+    /// the driver first runs, so it never parks without raising the flag
+    /// that tells the other cores to wake it.
+    fn create(inbox: Option<Rc<dyn Inbox>>) -> io::Result<Rc<Poller>> {
         // SAFETY: plain syscall; the result is checked before use.
         let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
         if fd < 0 {
             return Err(io::Error::last_os_error());
         }
         // SAFETY: `fd` is a fresh descriptor that nothing else owns.
-        let p = Rc::new(Poller { epfd: unsafe { OwnedFd::from_raw_fd(fd) }, regs: RefCell::new(Vec::new()), free: RefCell::new(Vec::new()), inbox: RefCell::new(None) });
+        let epfd = unsafe { OwnedFd::from_raw_fd(fd) };
+        if let Some(inbox) = &inbox {
+            let mut ev = libc::epoll_event { events: (libc::EPOLLIN | libc::EPOLLET) as u32, u64: WAKE_TOKEN };
+            // SAFETY: both descriptors are open; `ev` outlives the call.
+            if unsafe { libc::epoll_ctl(epfd.as_raw_fd(), libc::EPOLL_CTL_ADD, inbox.wake_fd(), &mut ev) } < 0 {
+                return Err(io::Error::last_os_error());
+            }
+        }
+        let p = Rc::new(Poller { epfd, regs: RefCell::new(Vec::new()), free: RefCell::new(Vec::new()), inbox });
         POLLER.with(|slot| *slot.borrow_mut() = Some(p.clone()));
         glommio::spawn_local(drive(p.clone())).detach();
         Ok(p)
     }
 
-    /// Starts this core's driver with `inbox` polled alongside the sockets.
-    pub fn start(inbox: Rc<dyn Inbox>) -> io::Result<()> {
-        let p = Poller::current()?;
-        let mut ev = libc::epoll_event { events: (libc::EPOLLIN | libc::EPOLLET) as u32, u64: WAKE_TOKEN };
-        // SAFETY: both descriptors are open; `ev` outlives the call.
-        if unsafe { libc::epoll_ctl(p.epfd.as_raw_fd(), libc::EPOLL_CTL_ADD, inbox.wake_fd(), &mut ev) } < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        *p.inbox.borrow_mut() = Some(inbox);
-        Ok(())
-    }
-
     fn poll_inbox(&self) -> usize {
-        let inbox = self.inbox.borrow().clone();
-        inbox.map_or(0, |i| i.poll())
+        self.inbox.as_ref().map_or(0, |i| i.poll())
     }
 
     fn register(&self, fd: RawFd) -> io::Result<(usize, Rc<Registration>)> {
@@ -262,8 +273,7 @@ async fn drive(p: Rc<Poller>) {
                     next_turn().await;
                 } else {
                     quiet_since = None;
-                    let inbox = p.inbox.borrow().clone();
-                    match inbox {
+                    match &p.inbox {
                         Some(inbox) => {
                             if inbox.prepare_to_sleep() {
                                 park_on(p.epfd.as_raw_fd()).await;
