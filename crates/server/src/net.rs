@@ -92,7 +92,7 @@ pub struct Poller {
     epfd: OwnedFd,
     regs: RefCell<Vec<Option<Rc<Registration>>>>,
     free: RefCell<Vec<usize>>,
-    inbox: Option<Rc<dyn Inbox>>,
+    inbox: Rc<dyn Inbox>,
 }
 
 thread_local! {
@@ -121,27 +121,22 @@ pub fn set_idle_spin(d: Duration) {
 const MAX_EVENTS: usize = 256;
 
 impl Poller {
-    /// This core's poller, created (and its driver started) on first use.
+    /// This core's poller (`start` made it).
     fn current() -> io::Result<Rc<Poller>> {
-        match POLLER.with(|p| p.borrow().clone()) {
-            Some(p) => Ok(p),
-            None => Poller::create(None),
-        }
+        POLLER
+            .with(|p| p.borrow().clone())
+            .ok_or_else(|| io::Error::other("the socket driver of this core has not been started"))
     }
 
-    /// Starts this core's driver with `inbox` polled alongside the sockets.
-    /// Must come before the core's first socket.
+    /// Creates this core's poller and starts its driver task, with `inbox`
+    /// polled alongside the sockets. Must come before the core's first
+    /// socket. The inbox is in place before the driver first runs, so it
+    /// never parks without raising the flag that tells the other cores to
+    /// wake it.
     pub fn start(inbox: Rc<dyn Inbox>) -> io::Result<()> {
         if POLLER.with(|p| p.borrow().is_some()) {
             return Err(io::Error::other("the socket driver of this core is already running"));
         }
-        Poller::create(Some(inbox)).map(|_| ())
-    }
-
-    /// This core's poller and its driver task. The inbox is in place before
-    /// the driver first runs, so it never parks without raising the flag
-    /// that tells the other cores to wake it.
-    fn create(inbox: Option<Rc<dyn Inbox>>) -> io::Result<Rc<Poller>> {
         // SAFETY: plain syscall; the result is checked before use.
         let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
         if fd < 0 {
@@ -149,21 +144,19 @@ impl Poller {
         }
         // SAFETY: `fd` is a fresh descriptor that nothing else owns.
         let epfd = unsafe { OwnedFd::from_raw_fd(fd) };
-        if let Some(inbox) = &inbox {
-            let mut ev = libc::epoll_event { events: (libc::EPOLLIN | libc::EPOLLET) as u32, u64: WAKE_TOKEN };
-            // SAFETY: both descriptors are open; `ev` outlives the call.
-            if unsafe { libc::epoll_ctl(epfd.as_raw_fd(), libc::EPOLL_CTL_ADD, inbox.wake_fd(), &mut ev) } < 0 {
-                return Err(io::Error::last_os_error());
-            }
+        let mut ev = libc::epoll_event { events: (libc::EPOLLIN | libc::EPOLLET) as u32, u64: WAKE_TOKEN };
+        // SAFETY: both descriptors are open; `ev` outlives the call.
+        if unsafe { libc::epoll_ctl(epfd.as_raw_fd(), libc::EPOLL_CTL_ADD, inbox.wake_fd(), &mut ev) } < 0 {
+            return Err(io::Error::last_os_error());
         }
         let p = Rc::new(Poller { epfd, regs: RefCell::new(Vec::new()), free: RefCell::new(Vec::new()), inbox });
         POLLER.with(|slot| *slot.borrow_mut() = Some(p.clone()));
-        glommio::spawn_local(drive(p.clone())).detach();
-        Ok(p)
+        glommio::spawn_local(drive(p)).detach();
+        Ok(())
     }
 
     fn poll_inbox(&self) -> usize {
-        self.inbox.as_ref().map_or(0, |i| i.poll())
+        self.inbox.poll()
     }
 
     fn register(&self, fd: RawFd) -> io::Result<(usize, Rc<Registration>)> {
@@ -271,15 +264,10 @@ async fn drive(p: Rc<Poller>) {
                     next_turn().await;
                 } else {
                     quiet_since = None;
-                    match &p.inbox {
-                        Some(inbox) => {
-                            if inbox.prepare_to_sleep() {
-                                park_on(p.epfd.as_raw_fd()).await;
-                            }
-                            inbox.awake();
-                        }
-                        None => park_on(p.epfd.as_raw_fd()).await,
+                    if p.inbox.prepare_to_sleep() {
+                        park_on(p.epfd.as_raw_fd()).await;
                     }
+                    p.inbox.awake();
                 }
             }
             Err(e) => {
