@@ -239,7 +239,11 @@ impl Conn {
                         }
                     };
                     self.send_group(&mut group, &mut pending);
-                    pending.push(p);
+                    match p {
+                        // Nothing earlier still waits: the reply goes out in order now.
+                        Pending::Ready(proto, reply) if pending.is_empty() => reply.encode(proto, &mut out),
+                        p => pending.push(p),
+                    }
                 }
                 self.send_group(&mut group, &mut pending);
                 if !full {
