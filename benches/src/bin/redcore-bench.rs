@@ -1288,7 +1288,88 @@ impl Bench {
             &csv,
         )
         .map_err(|e| e.to_string())?;
+        self.scaling_mset(&order)?;
         self.forwarding(&order)
+    }
+
+    /// `redis-benchmark -t mset -P 16 -c 50` per `--cores k`: MSET of ten
+    /// random keys, which spans cores from k = 2 on. Its max latency guards
+    /// against scheduler stalls of cores sharing CPUs (a `sched_yield` in
+    /// the driver's idle bursts once held 1 % of these requests for 1.5 s).
+    fn scaling_mset(&mut self, order: &[usize]) -> Result<(), String> {
+        let ncpu = order.len();
+        self.say(&format!(
+            "\n## Scaling, MSET of 10 keys across cores: redis-benchmark -t mset -c 50 -P 16, redcore --cores 1..{ncpu}"
+        ));
+        let client_cpus = self.plan.client_cpus.clone();
+        let requests = ((self.plan.rb_secs * 100_000.0) as u64).max(2000);
+        let mut csv = Vec::new();
+        let mut lines = Vec::new();
+        let mut runs: Vec<(Kind, usize)> = vec![(Kind::Redis, 1)];
+        runs.extend((1..=ncpu).map(|k| (Kind::Redcore, k)));
+        for (kind, k) in runs {
+            let cpus: Vec<usize> = order.iter().copied().take(k).collect();
+            let overlap = cpus.iter().any(|c| client_cpus.contains(c));
+            let mut server = self.start(kind, &cpus, if kind == Kind::Redis { 0 } else { k })?;
+            let run = RbRun {
+                bin: self.args.redis_benchmark.clone(),
+                port: server.port,
+                clients: 50,
+                pipeline: 16,
+                data_size: 32,
+                requests,
+                keyspace: self.plan.keyspace,
+                tests: "mset".into(),
+                command: Vec::new(),
+                timeout: secs(self.plan.rb_secs * 10.0 + 15.0),
+            };
+            let result = rbench::run(&run).and_then(|rows| rows.first().map(Measure::from_rbench).ok_or_else(|| "no result row".to_string()));
+            let result = match result {
+                Ok(_) if !server.alive() => Err("server died".to_string()),
+                r => r,
+            };
+            let name = kind.name();
+            self.progress(&format!(
+                "scaling MSET {name} cores {k}: {}",
+                match &result {
+                    Ok(m) => format!("{} ops/s, max {} us", fmt_ops(m.ops), fmt_us(m.max_us)),
+                    Err(e) => e.clone(),
+                }
+            ));
+            let m = result.as_ref().ok();
+            let f = |g: fn(&Measure) -> f64| m.map_or("n/a".to_string(), |m| fmt_us(g(m)));
+            lines.push(vec![
+                name.to_string(),
+                if kind == Kind::Redis { "1 thread".into() } else { k.to_string() },
+                format!("{}{}", format_cpu_list(&cpus), if overlap { "*" } else { "" }),
+                m.map_or("n/a".into(), |m| fmt_ops(m.ops)),
+                f(|m| m.p50_us),
+                f(|m| m.p99_us),
+                f(|m| m.max_us),
+            ]);
+            let num = |g: fn(&Measure) -> f64| m.map_or(String::new(), |m| format!("{:.3}", g(m)));
+            csv.push(vec![
+                name.to_string(),
+                k.to_string(),
+                format_cpu_list(&cpus),
+                overlap.to_string(),
+                num(|m| m.ops),
+                num(|m| m.p50_us),
+                num(|m| m.p99_us),
+                num(|m| m.max_us),
+                match &result {
+                    Ok(_) => "ok".into(),
+                    Err(e) => format!("n/a: {e}"),
+                },
+            ]);
+        }
+        self.say(&table(&["server", "cores", "server CPUs", "ops/s", "p50 µs", "p99 µs", "max µs"], &lines));
+        write_csv(
+            &self.args.out.join("scaling_mset.csv"),
+            &["server", "cores", "server_cpus", "shares_cpu_with_load", "ops", "p50_us", "p99_us", "max_us", "status"],
+            &csv,
+        )
+        .map_err(|e| e.to_string())
     }
 
     /// Local vs forwarded GET latency with 2 cores.

@@ -21,6 +21,8 @@ enum Pending {
     Remote(Protocol, Rc<Slot<Vec<Out>>>),
     /// Several frames for one command ((P|S)(UN)SUBSCRIBE confirmations).
     Many(Protocol, Vec<Reply>),
+    /// A multi-key command spanning cores, queued for a combined run (`multi`).
+    Combined(Protocol, Rc<Slot<Reply>>),
 }
 
 /// Consecutive pipelined requests for one other core (that core and their
@@ -148,6 +150,8 @@ impl Conn {
         let mut batch: Vec<Vec<Bytes>> = Vec::with_capacity(WARM_BATCH);
         let mut routes: Vec<Route> = Vec::with_capacity(WARM_BATCH);
         let mut group: ForwardGroup = None;
+        // The last command queued for a combined run and not known to be done.
+        let mut combined: Option<Rc<Slot<Reply>>> = None;
         loop {
             // A subscriber also wakes up for messages to deliver. (glommio's
             // read only takes data when it completes, so dropping a pending
@@ -217,6 +221,25 @@ impl Conn {
                     if self.quit {
                         break;
                     }
+                    // A run of multi-key commands spanning cores is queued
+                    // whole for the core's combined runs; whatever follows it
+                    // waits until the run has been carried out.
+                    if let Some((idx, multi)) = self.spanning(&argv, route) {
+                        self.send_group(&mut group, &mut pending);
+                        self.note_command(idx);
+                        match crate::multi::enqueue(&self.core, multi, idx as u16, argv) {
+                            Ok(slot) => {
+                                combined = Some(slot.clone());
+                                pending.push(Pending::Combined(self.proto, slot));
+                            }
+                            Err(_) => pending.push(Pending::Ready(self.proto, Reply::error("ERR internal: not combinable"))),
+                        }
+                        continue;
+                    }
+                    if let Some(last) = combined.take() {
+                        last.filled().await;
+                        self.clock_ms = None;
+                    }
                     let here = match self.plain_route(&argv, route) {
                         Some((idx, owner)) if owner != self.core.id => {
                             self.forward(idx, owner, argv, route.slot, &mut group, &mut pending);
@@ -259,8 +282,10 @@ impl Conn {
                             o.into_reply().encode(proto, &mut out);
                         }
                     }
+                    Pending::Combined(proto, slot) => slot.take().await.encode(proto, &mut out),
                 }
             }
+            combined = None;
             if let Some(e) = &protocol_error {
                 Reply::error(format!("ERR {e}")).encode(self.proto, &mut out);
             }
@@ -334,6 +359,22 @@ impl Conn {
             None => self.core.id,
         };
         keys.all(|i| node.core_of_key(&argv[i]) == owner).then_some((idx, owner))
+    }
+
+    /// A plain multi-key command (as in `plain_route`) whose keys live on
+    /// several cores and that combined runs take: its table index and kind.
+    fn spanning(&self, argv: &[Bytes], route: Route) -> Option<(usize, MultiKey)> {
+        if argv.is_empty() || self.multi.is_some() || self.sub.is_some() || self.core.node.loading() {
+            return None;
+        }
+        let idx = route.idx?;
+        let spec = &commands::table()[idx];
+        if !crate::multi::combinable(spec.multi) || !matches!(spec.exec, Exec::Shard(_)) || !spec.arity_ok(argv.len()) || self.core.config.borrow().cluster_enabled {
+            return None;
+        }
+        let node = &self.core.node;
+        let owner = node.ranges.owner_of(route.slot);
+        spec.key_indexes(argv.len()).skip(1).any(|i| node.core_of_key(&argv[i]) != owner).then_some((idx, spec.multi))
     }
 
     /// Counts a command that bypasses `dispatch`.

@@ -269,6 +269,8 @@ pub struct Core {
     me: RefCell<std::rc::Weak<Core>>,
     /// The cluster slot map (cluster mode only), from core 0.
     pub cluster_view: RefCell<Option<Arc<crate::cluster_node::ClusterView>>>,
+    /// Multi-key commands of this core's connections waiting to span cores together.
+    pub combiner: crate::multi::Combiner,
 }
 
 impl Core {
@@ -298,6 +300,7 @@ impl Core {
             held: RefCell::new(Vec::new()),
             me: RefCell::new(std::rc::Weak::new()),
             cluster_view: RefCell::new(None),
+            combiner: Default::default(),
         });
         *core.me.borrow_mut() = Rc::downgrade(&core);
         core.apply_notify_flags();

@@ -10,7 +10,10 @@ use crate::core::{Core, Op, Out, TxId};
 use bytes::Bytes;
 use commands::{CmdError, MultiKey};
 use resp::Reply;
+use crate::sync::Slot;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 /// Index of a command in the table, for commands the coordinator issues itself.
 fn idx(name: &[u8]) -> u16 {
@@ -42,8 +45,122 @@ fn group_by_core(core: &Core, argv: &[Bytes], positions: impl Iterator<Item = us
 
 /// Runs `argv` (a command of kind `multi`, at table index `cmd`) across the
 /// cores that own its keys.
-pub async fn run(core: &Core, multi: MultiKey, cmd: u16, argv: Vec<Bytes>) -> Reply {
-    run_in(core, multi, cmd, argv, None).await
+///
+/// MSET, MGET and the key-counting commands (DEL, UNLINK, EXISTS, TOUCH) do
+/// one independent step per core, so those of all this core's connections
+/// are combined: while one combined run holds the gates, the next commands
+/// queue up, and the next run takes the gates of all of them once and sends
+/// each core every queued command's part in one message. Each command still
+/// runs atomically (every gate it needs is held across its parts) and the
+/// queued commands run in arrival order on every core, so the outcome is the
+/// one of running them one after another; under load the gate round trips
+/// are shared instead of paid per command.
+pub async fn run(core: &Rc<Core>, multi: MultiKey, cmd: u16, argv: Vec<Bytes>) -> Reply {
+    match enqueue(core, multi, cmd, argv) {
+        Ok(slot) => slot.take().await,
+        Err((multi, argv)) => run_in(core, multi, cmd, argv, None).await,
+    }
+}
+
+/// Whether commands of kind `multi` go through combined runs.
+pub fn combinable(multi: MultiKey) -> bool {
+    matches!(multi, MultiKey::SumInts | MultiKey::Gather | MultiKey::Pairs)
+}
+
+/// Queues a combinable command (see [`run`]) and returns where its reply
+/// will be; commands queued one after another run in that order. Hands the
+/// command back when it is not combinable.
+pub fn enqueue(core: &Rc<Core>, multi: MultiKey, cmd: u16, argv: Vec<Bytes>) -> Result<Rc<Slot<Reply>>, (MultiKey, Vec<Bytes>)> {
+    if !combinable(multi) {
+        return Err((multi, argv));
+    }
+    let reply = Rc::new(Slot::default());
+    if multi == MultiKey::Pairs && argv.len() % 2 == 0 {
+        reply.fill(CmdError::WrongArity(commands::table()[cmd as usize].name.into()).into());
+        return Ok(reply);
+    }
+    core.combiner.queue.borrow_mut().push(Queued { multi, cmd, argv, reply: reply.clone() });
+    if !core.combiner.busy.replace(true) {
+        glommio::spawn_local(combined_runs(core.clone())).detach();
+    }
+    Ok(reply)
+}
+
+/// Multi-key commands queued for a combined run (see [`run`]).
+#[derive(Default)]
+pub struct Combiner {
+    queue: RefCell<Vec<Queued>>,
+    /// Whether a task is running combined runs (it stops when the queue is empty).
+    busy: Cell<bool>,
+}
+
+struct Queued {
+    multi: MultiKey,
+    cmd: u16,
+    argv: Vec<Bytes>,
+    reply: Rc<Slot<Reply>>,
+}
+
+/// Commands in one combined run at most, which bounds how long it holds the gates.
+const MAX_COMBINED: usize = 128;
+
+/// Runs the queued commands in combined runs until none is left.
+async fn combined_runs(core: Rc<Core>) {
+    loop {
+        let batch: Vec<Queued> = {
+            let mut q = core.combiner.queue.borrow_mut();
+            let n = q.len().min(MAX_COMBINED);
+            q.drain(..n).collect()
+        };
+        if batch.is_empty() {
+            core.combiner.busy.set(false);
+            return;
+        }
+        combined_run(&core, batch).await;
+    }
+}
+
+/// Takes the gates of every core the commands touch (lowest first), sends
+/// each core the parts of all of them in order followed by the release, and
+/// puts each command's reply together.
+async fn combined_run(core: &Core, batch: Vec<Queued>) {
+    let tx = core.new_tx();
+    let mut per_core: BTreeMap<usize, Vec<Op>> = BTreeMap::new();
+    let mut shapes = Vec::with_capacity(batch.len());
+    for q in &batch {
+        let spec = &commands::table()[q.cmd as usize];
+        let groups = group_by_core(core, &q.argv, spec.key_indexes(q.argv.len()));
+        let width = if q.multi == MultiKey::Pairs { 2 } else { 1 };
+        for (&c, pos) in &groups {
+            per_core.entry(c).or_default().push(Op::Cmd { idx: q.cmd, argv: part(&q.argv, pos, width), slot: None });
+        }
+        shapes.push(groups);
+    }
+    let cores: Vec<usize> = per_core.keys().copied().collect();
+    core.lock_all(tx, &cores).await;
+    let plan = per_core
+        .into_iter()
+        .map(|(c, mut ops)| {
+            ops.push(Op::Unlock);
+            (c, ops)
+        })
+        .collect();
+    let mut outs: BTreeMap<usize, std::vec::IntoIter<Out>> = fan_out(core, tx, plan).await.into_iter().map(|(c, o)| (c, o.into_iter())).collect();
+    for (q, groups) in batch.into_iter().zip(shapes) {
+        let results = groups.keys().map(|&c| (c, outs.get_mut(&c).and_then(Iterator::next).into_iter().collect())).collect();
+        q.reply.fill(combine(q.multi, &groups, results, q.argv.len()));
+    }
+}
+
+/// The part of a command for one core: its name and the arguments at
+/// `positions`, each with the `width - 1` arguments that follow it.
+fn part(argv: &[Bytes], positions: &[usize], width: usize) -> Vec<Bytes> {
+    let mut v = Vec::with_capacity(1 + positions.len() * width);
+    v.push(argv[0].clone());
+    for &p in positions {
+        v.extend_from_slice(&argv[p..p + width]);
+    }
+    v
 }
 
 /// Like [`run`]; inside a transaction (`outer`) whose gates are already held,
@@ -60,15 +177,7 @@ pub async fn run_in(core: &Core, multi: MultiKey, cmd: u16, argv: Vec<Bytes>, ou
         }
         ops
     };
-    // Sub-command for one core: the command name and that core's arguments.
-    let sub = |positions: &[usize], width: usize| -> Vec<Bytes> {
-        let mut v = Vec::with_capacity(1 + positions.len() * width);
-        v.push(argv[0].clone());
-        for &p in positions {
-            v.extend_from_slice(&argv[p..p + width]);
-        }
-        v
-    };
+    let sub = |positions: &[usize], width: usize| part(&argv, positions, width);
     match multi {
         MultiKey::SumInts | MultiKey::Gather | MultiKey::Pairs => {
             let width = if multi == MultiKey::Pairs { 2 } else { 1 };

@@ -63,6 +63,11 @@ impl<T> Slot<T> {
         false
     }
 
+    /// Waits until a value is there, leaving it for `take`.
+    pub async fn filled(&self) {
+        poll_fn(|cx| if self.poll_filled(cx) { Poll::Ready(()) } else { Poll::Pending }).await
+    }
+
     pub async fn take(&self) -> T {
         poll_fn(|cx| match self.value.borrow_mut().take() {
             Some(v) => Poll::Ready(v),
