@@ -239,6 +239,29 @@ impl Server {
         })
     }
 
+    /// Like `redcore`, but the server runs in the cgroup whose
+    /// `cgroup.procs` file is `procs`: a shell writes its own PID there and
+    /// then execs the server, which keeps that PID.
+    pub fn redcore_in_cgroup(procs: &Path, extra: &[&str]) -> Server {
+        let bin = redcore_bin();
+        let procs = procs.to_path_buf();
+        Self::start(Kind::Redcore, |port, dir| {
+            let mut c = Command::new("sh");
+            c.arg("-c")
+                .arg("echo $$ > \"$0\" && exec \"$@\"")
+                .arg(&procs)
+                .arg(&bin)
+                .arg("--port")
+                .arg(port.to_string())
+                .arg("--bind")
+                .arg("127.0.0.1")
+                .arg("--dir")
+                .arg(dir)
+                .args(extra);
+            c
+        })
+    }
+
     /// Starts stock `redis-server` (no persistence) + `extra`.
     pub fn redis(extra: &[&str]) -> Server {
         assert!(

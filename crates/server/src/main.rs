@@ -83,7 +83,7 @@ fn main() {
         std::thread::sleep(Duration::from_millis(50));
     }
     let cpus = allowed_cpus();
-    let cores = if cfg.cores == 0 { cpus.len().max(1) } else { cfg.cores };
+    let cores = if cfg.cores == 0 { default_cores(cpus.len()) } else { cfg.cores };
     let node = Arc::new(Node {
         ranges: slots::SlotRanges::split(cores),
         started: std::time::Instant::now(),
@@ -274,6 +274,20 @@ fn start_active_expiry(core: &Rc<Core>) {
         }
         Err(e) => tracing::error!("cannot start active expiry: {e}"),
     }
+}
+
+/// One core per CPU the process may run on, but no more than its CPU quota
+/// allows (a container's `--cpus`, a Kubernetes CPU limit), which
+/// `available_parallelism` reads from the cgroup. Under a smaller quota a
+/// core per CPU of the affinity mask would spin on CPU time the quota does
+/// not grant, and the kernel would throttle the whole process for the rest
+/// of each quota period.
+fn default_cores(affinity: usize) -> usize {
+    let quota = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(affinity);
+    if quota < affinity {
+        tracing::info!(cpus = affinity, quota, "fewer cores than CPUs: the CPU quota allows {quota}");
+    }
+    affinity.min(quota).max(1)
 }
 
 /// CPUs this process may run on (its affinity mask), in ascending order.
