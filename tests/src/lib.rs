@@ -204,19 +204,19 @@ pub struct Server {
     dir: PathBuf,
 }
 
+/// The arguments of every redcore the harness starts: its port, loopback,
+/// its data directory, then `extra`.
+fn redcore_args(c: &mut Command, port: u16, dir: &Path, extra: &[&str]) {
+    c.arg("--port").arg(port.to_string()).arg("--bind").arg("127.0.0.1").arg("--dir").arg(dir).args(extra);
+}
+
 impl Server {
     /// Starts the redcore binary with `--port P --bind 127.0.0.1 --dir D` + `extra`.
     pub fn redcore(extra: &[&str]) -> Server {
         let bin = redcore_bin();
         Self::start(Kind::Redcore, |port, dir| {
             let mut c = Command::new(&bin);
-            c.arg("--port")
-                .arg(port.to_string())
-                .arg("--bind")
-                .arg("127.0.0.1")
-                .arg("--dir")
-                .arg(dir)
-                .args(extra);
+            redcore_args(&mut c, port, dir, extra);
             c
         })
     }
@@ -228,13 +228,7 @@ impl Server {
         let data_dir = data_dir.to_path_buf();
         Self::start(Kind::Redcore, |port, _dir| {
             let mut c = Command::new(&bin);
-            c.arg("--port")
-                .arg(port.to_string())
-                .arg("--bind")
-                .arg("127.0.0.1")
-                .arg("--dir")
-                .arg(&data_dir)
-                .args(extra);
+            redcore_args(&mut c, port, &data_dir, extra);
             c
         })
     }
@@ -247,17 +241,8 @@ impl Server {
         let procs = procs.to_path_buf();
         Self::start(Kind::Redcore, |port, dir| {
             let mut c = Command::new("sh");
-            c.arg("-c")
-                .arg("echo $$ > \"$0\" && exec \"$@\"")
-                .arg(&procs)
-                .arg(&bin)
-                .arg("--port")
-                .arg(port.to_string())
-                .arg("--bind")
-                .arg("127.0.0.1")
-                .arg("--dir")
-                .arg(dir)
-                .args(extra);
+            c.arg("-c").arg("echo $$ > \"$0\" && exec \"$@\"").arg(&procs).arg(&bin);
+            redcore_args(&mut c, port, dir, extra);
             c
         })
     }

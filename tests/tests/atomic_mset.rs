@@ -119,7 +119,7 @@ fn pipelined_spanning_commands_match_redis() {
     let mut pipe = redis::pipe();
     let mut shown = Vec::new();
     for n in 0..3000 {
-        let mut pick = |rng: &mut Rng, count: u64| -> Vec<String> { (0..count).map(|_| keys[rng.below(keys.len() as u64) as usize].clone()).collect() };
+        let pick = |rng: &mut Rng, count: u64| -> Vec<String> { (0..count).map(|_| keys[rng.below(keys.len() as u64) as usize].clone()).collect() };
         let width = 2 + rng.below(5);
         let (name, args): (&str, Vec<String>) = match rng.below(10) {
             0 | 1 => ("MSET", pick(&mut rng, width).into_iter().flat_map(|k| [k, format!("v{n}")]).collect()),
