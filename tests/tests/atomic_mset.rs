@@ -203,3 +203,78 @@ fn pipelined_mset_stays_atomic() {
     }
     assert!(full > 0, "readers never saw any MSET");
 }
+
+/// Combined runs alongside the other coordinators that take several gates
+/// (MSETNX, RENAME across cores, MULTI/EXEC), from pipelining clients, with
+/// the smallest cross-core queues (16 messages, so senders meet full
+/// queues): every pipeline must be answered (each read is bounded by the
+/// connection's 10 s timeout), and the total of a set of counters moved
+/// around only by transactions must stay what it was.
+#[test]
+fn combined_runs_with_other_coordinators_never_hang() {
+    let dir = redcore_tests::data_dir();
+    let config = dir.join("small-queues.toml");
+    std::fs::write(&config, "cross-core-channel-capacity = 16\n").expect("write config");
+    let s = Server::redcore(&["--cores", "2", "--config", config.to_str().expect("utf-8 path")]);
+    let keys: Vec<String> = (0..10).map(|i| format!("co:{i}")).collect();
+    let counters: Vec<String> = (0..4).map(|i| format!("cnt:{i}")).collect();
+    {
+        let mut c = s.conn();
+        let mut mset = redis::cmd("MSET");
+        for k in &counters {
+            mset.arg(k).arg(100);
+        }
+        let _: () = mset.query(&mut c).expect("MSET counters");
+    }
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let mut handles = Vec::new();
+    for t in 0..6u64 {
+        let mut c = s.conn();
+        let (keys, counters) = (keys.clone(), counters.clone());
+        handles.push(std::thread::spawn(move || {
+            let mut rng = Rng(0x2545_f491_4f6c_dd1d ^ (t + 1));
+            let mut pipelines = 0u64;
+            while Instant::now() < deadline && pipelines < 100_000 {
+                let mut pipe = redis::pipe();
+                for n in 0..32 {
+                    let k = |rng: &mut Rng| keys[rng.below(keys.len() as u64) as usize].clone();
+                    match rng.below(8) {
+                        0 | 1 => {
+                            pipe.cmd("MSET").arg(k(&mut rng)).arg(n).arg(k(&mut rng)).arg(n).arg(k(&mut rng)).arg(n).ignore();
+                        }
+                        2 | 3 => {
+                            pipe.cmd("MGET").arg(k(&mut rng)).arg(k(&mut rng)).arg(k(&mut rng)).ignore();
+                        }
+                        4 => {
+                            pipe.cmd("DEL").arg(k(&mut rng)).arg(k(&mut rng)).ignore();
+                        }
+                        5 => {
+                            pipe.cmd("MSETNX").arg(k(&mut rng)).arg(n).arg(k(&mut rng)).arg(n).ignore();
+                        }
+                        6 => {
+                            pipe.cmd("RENAME").arg(k(&mut rng)).arg(k(&mut rng)).ignore();
+                        }
+                        _ => {
+                            // Move one unit between two counters atomically.
+                            let (a, b) = (&counters[rng.below(4) as usize], &counters[rng.below(4) as usize]);
+                            pipe.cmd("MULTI").ignore().cmd("DECR").arg(a).ignore().cmd("INCR").arg(b).ignore().cmd("EXEC").ignore();
+                        }
+                    }
+                }
+                // RENAME of a missing key answers an error: read the replies raw.
+                let _: Vec<redis::Value> = pipe.query(&mut c).or_else(|e| if e.kind() == redis::ErrorKind::ResponseError { Ok(Vec::new()) } else { Err(e) }).map_err(|e| format!("thread {t}: {e}"))?;
+                pipelines += 1;
+            }
+            Ok::<u64, String>(pipelines)
+        }));
+    }
+    let mut total = 0;
+    for h in handles {
+        total += h.join().expect("thread panicked").unwrap_or_else(|e| panic!("{e}"));
+    }
+    eprintln!("combined runs stress: {total} pipelines of 32 commands");
+    assert!(total > 0, "no pipeline completed");
+    let mut c = s.conn();
+    let values: Vec<i64> = redis::cmd("MGET").arg(&counters[..]).query(&mut c).expect("MGET counters");
+    assert_eq!(values.iter().sum::<i64>(), 400, "transactions lost or doubled a unit: {values:?}");
+}
