@@ -111,6 +111,13 @@ struct Args {
     /// Only run throughput rows whose label contains this text.
     #[arg(long)]
     filter: Option<String>,
+    /// Core counts of the scaling section, e.g. `1,2,4,8` (default: 1 to
+    /// the number of CPUs).
+    #[arg(long)]
+    scaling_cores: Option<String>,
+    /// Client connections of the scaling section's loads (default 50).
+    #[arg(long, default_value_t = 50)]
+    scaling_clients: usize,
     /// Instead of benchmarking: gather criterion results from this directory into OUT/micro.csv.
     #[arg(long)]
     collect_criterion: Option<PathBuf>,
@@ -1139,11 +1146,23 @@ impl Bench {
         persist_bench::run(&ctx, &mut |text: &str| self.say(text))
     }
 
+    /// The core counts the scaling section runs: `--scaling-cores`, or 1 to
+    /// the number of CPUs.
+    fn scaling_cores(&self) -> Vec<usize> {
+        let ncpu = self.plan.all_cpus.len();
+        match &self.args.scaling_cores {
+            Some(list) => list.split(',').filter_map(|k| k.trim().parse().ok()).filter(|&k| k >= 1 && k <= ncpu).collect(),
+            None => (1..=ncpu).collect(),
+        }
+    }
+
     fn scaling(&mut self) -> Result<(), String> {
         let p = self.plan.clone();
-        let ncpu = p.all_cpus.len();
+        let ks_list = self.scaling_cores();
+        let clients = self.args.scaling_clients.max(1);
         self.say(&format!(
-            "\n## Scaling: redcore --cores 1..{ncpu}, GET:SET 10:1, 32 B, 50 clients (load generator on CPU {})",
+            "\n## Scaling: redcore --cores {}, GET:SET 10:1, 32 B, {clients} clients (load generator on CPU {})",
+            ks_list.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(","),
             format_cpu_list(&p.client_cpus)
         ));
         let ks = p.keyspace;
@@ -1168,7 +1187,7 @@ impl Bench {
         let case_for = |pipeline: usize| Case {
             workload: workload.clone(),
             name: "GET:SET 10:1".into(),
-            clients: 50,
+            clients,
             pipeline,
             value_size: 32,
             keyspace: ks,
@@ -1209,7 +1228,7 @@ impl Bench {
                 ));
             }
         }
-        for k in 1..=ncpu {
+        for &k in &ks_list {
             let cpus: Vec<usize> = order.iter().copied().take(k).collect();
             let overlap = cpus.iter().any(|c| client_cpus.contains(c));
             let mut server = self.start(Kind::Redcore, &cpus, k)?;
@@ -1297,16 +1316,18 @@ impl Bench {
     /// against scheduler stalls of cores sharing CPUs (a `sched_yield` in
     /// the driver's idle bursts once held 1 % of these requests for 1.5 s).
     fn scaling_mset(&mut self, order: &[usize]) -> Result<(), String> {
-        let ncpu = order.len();
+        let ks_list = self.scaling_cores();
+        let clients = self.args.scaling_clients.max(1);
         self.say(&format!(
-            "\n## Scaling, MSET of 10 keys across cores: redis-benchmark -t mset -c 50 -P 16, redcore --cores 1..{ncpu}"
+            "\n## Scaling, MSET of 10 keys across cores: redis-benchmark -t mset -c {clients} -P 16, redcore --cores {}",
+            ks_list.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(",")
         ));
         let client_cpus = self.plan.client_cpus.clone();
         let requests = ((self.plan.rb_secs * 100_000.0) as u64).max(2000);
         let mut csv = Vec::new();
         let mut lines = Vec::new();
         let mut runs: Vec<(Kind, usize)> = vec![(Kind::Redis, 1)];
-        runs.extend((1..=ncpu).map(|k| (Kind::Redcore, k)));
+        runs.extend(ks_list.iter().map(|&k| (Kind::Redcore, k)));
         for (kind, k) in runs {
             let cpus: Vec<usize> = order.iter().copied().take(k).collect();
             let overlap = cpus.iter().any(|c| client_cpus.contains(c));
@@ -1314,7 +1335,7 @@ impl Bench {
             let run = RbRun {
                 bin: self.args.redis_benchmark.clone(),
                 port: server.port,
-                clients: 50,
+                clients,
                 pipeline: 16,
                 data_size: 32,
                 requests,
