@@ -2,7 +2,7 @@
 # Packs what the many-core run needs into .device/ at the repository root,
 # for a machine that has no network and maybe another Linux distribution:
 # redcore-server, redcore-bench and redcore-load (release, stripped), stock
-# redis-server and redis-benchmark, every shared library they load and the
+# redis-server, redis-benchmark and redis-cli, every shared library they load and the
 # dynamic loader. Each program starts through a wrapper in .device/bin that
 # runs it with the packed loader and libraries, so nothing on the other
 # machine but its kernel (and, if present, taskset) is used.
@@ -20,7 +20,8 @@ B=.device
 rm -rf "$B"
 mkdir -p "$B/real" "$B/lib" "$B/bin"
 progs=("$CARGO_TARGET_DIR/release/redcore-server" "$CARGO_TARGET_DIR/release/redcore-bench"
-       "$CARGO_TARGET_DIR/release/redcore-load" "$(command -v redis-server)" "$(command -v redis-benchmark)")
+       "$CARGO_TARGET_DIR/release/redcore-load" "$(command -v redis-server)" "$(command -v redis-benchmark)"
+       "$(command -v redis-cli)")
 for prog in "${progs[@]}"; do
     name="$(basename "$prog")"
     cp -L "$prog" "$B/real/$name"

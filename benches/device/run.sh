@@ -29,6 +29,29 @@ fi
 cores="$(printf '%s\n' 1 2 4 8 "$half" | awk -v max="$half" '$1 <= max' | sort -nu | paste -sd, -)"
 work="$(mktemp -d /tmp/redcore-device-work.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
+# glommio locks memory for its io_uring buffers; io_uring itself may be
+# blocked by a container's seccomp profile. Find out in seconds, not after
+# a whole run of n/a rows.
+ulimit -l unlimited 2>/dev/null || ulimit -l "$(ulimit -H -l)" 2>/dev/null || true
+command -v taskset >/dev/null || echo "run.sh: no taskset here: servers and load will not be pinned" >&2
+"$B/redcore-server" --port 16399 --dir "$work" > "$work/preflight.log" 2>&1 &
+pre=$!
+ok=0
+for _ in $(seq 50); do
+    if "$B/redis-cli" -p 16399 ping 2>/dev/null | grep -q PONG; then ok=1; break; fi
+    sleep 0.1
+done
+if [ "$ok" = 1 ]; then
+    "$B/redis-cli" -p 16399 info server | grep -E '^(cores|redis_version|redcore_version):'
+    "$B/redis-cli" -p 16399 shutdown nosave >/dev/null 2>&1 || true
+fi
+kill "$pre" 2>/dev/null || true
+wait "$pre" 2>/dev/null || true
+if [ "$ok" != 1 ]; then
+    echo "run.sh: redcore-server did not answer PING; its log:" >&2
+    cat "$work/preflight.log" >&2
+    exit 3
+fi
 echo "CPUs $n: servers on $servers, load on $clients, --cores $cores"
 timeout --kill-after=15 540 "$B/redcore-bench" --out "$OUT/run" --work-dir "$work" \
     --sections "${SECTIONS:-scaling}" --server-cpus "$servers" --client-cpus "$clients" \
