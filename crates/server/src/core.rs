@@ -408,7 +408,9 @@ impl Core {
     /// cached. Container commands also get their value's first heap line.
     pub fn prefetch_keys<'a>(&self, cmds: impl Iterator<Item = (usize, &'a [Bytes], Option<slots::Slot>)>) {
         const MAX_KEYS: usize = 256;
-        let mut keys: [(slots::Slot, &[u8]); MAX_KEYS] = [(0, &[]); MAX_KEYS];
+        // Filled as it goes: zeroing a whole array of MAX_KEYS entries on
+        // each call cost more than the rest of the function (perf annotate).
+        let mut keys: Vec<(slots::Slot, &[u8])> = Vec::with_capacity(32);
         let mut n = 0;
         let mut values = false;
         'cmds: for (idx, argv, first_slot) in cmds {
@@ -426,7 +428,7 @@ impl Core {
                 // LPUSH mylist ...): once is enough.
                 let repeat = n > 0 && keys[n - 1].0 == slot && keys[n - 1].1 == &argv[i][..];
                 if !repeat && self.node.ranges.owner_of(slot) == self.id {
-                    keys[n] = (slot, &argv[i]);
+                    keys.push((slot, &argv[i]));
                     n += 1;
                 }
             }
