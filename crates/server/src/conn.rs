@@ -364,12 +364,16 @@ impl Conn {
     /// A plain multi-key command (as in `plain_route`) whose keys live on
     /// several cores and that combined runs take: its table index and kind.
     fn spanning(&self, argv: &[Bytes], route: Route) -> Option<(usize, MultiKey)> {
-        if argv.is_empty() || self.multi.is_some() || self.sub.is_some() || self.core.node.loading() {
-            return None;
-        }
+        // Most commands are not of a combinable kind: that test comes first.
         let idx = route.idx?;
         let spec = &commands::table()[idx];
-        if !crate::multi::combinable(spec.multi) || !matches!(spec.exec, Exec::Shard(_)) || !spec.arity_ok(argv.len()) || self.core.config.borrow().cluster_enabled {
+        if !crate::multi::combinable(spec.multi) {
+            return None;
+        }
+        if self.multi.is_some() || self.sub.is_some() || self.core.node.loading() {
+            return None;
+        }
+        if !matches!(spec.exec, Exec::Shard(_)) || !spec.arity_ok(argv.len()) || self.core.config.borrow().cluster_enabled {
             return None;
         }
         let node = &self.core.node;
