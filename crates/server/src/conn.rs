@@ -141,6 +141,7 @@ impl Conn {
     }
 
     async fn run(&mut self, stream: Socket) -> std::io::Result<()> {
+        let stream = Rc::new(stream);
         let limits = self.core.config.borrow().parser_limits();
         let mut parser = RequestParser::new(limits);
         let mut inbuf = BytesMut::with_capacity(READ_CHUNK);
@@ -158,12 +159,17 @@ impl Conn {
             // read loses nothing.)
             let n = match self.sub.clone() {
                 Some(sub) => {
+                    // Everything is written: while this waits, the core's
+                    // flush task may write messages itself (`pubsub`).
+                    sub.wait_with(&stream, self.proto);
                     let read = async { Some(stream.read(&mut scratch).await) };
                     let push = async {
                         sub.ready.wait().await;
                         None
                     };
-                    match futures_lite::future::or(read, push).await {
+                    let woken = futures_lite::future::or(read, push).await;
+                    sub.stop_waiting();
+                    match woken {
                         Some(r) => Some(r?),
                         None => None,
                     }

@@ -190,6 +190,7 @@ async fn run_core(
     }
     node.loading_cores.fetch_sub(1, Ordering::SeqCst);
     tracing::info!(core = id, keys = core.shard.borrow().len(), ms = started.elapsed().as_millis() as u64, "data loaded");
+    glommio::spawn_local(pubsub::run_flusher(core.clone())).detach();
     glommio::spawn_local(persistence::run_log_writer(core.clone())).detach();
     glommio::spawn_local(persistence::run_save_timer(core.clone())).detach();
     start_active_expiry(&core);

@@ -410,23 +410,31 @@ impl Socket {
 
     pub async fn write_all(&self, mut buf: &[u8]) -> io::Result<()> {
         while !buf.is_empty() {
-            if self.reg.write.ready.get() {
-                // SAFETY: `buf` is valid for reads of its length.
-                let r = unsafe { libc::send(self.inner.as_raw_fd(), buf.as_ptr().cast(), buf.len(), libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL) };
-                if r >= 0 {
-                    buf = &buf[r as usize..];
-                    continue;
-                }
-                let e = io::Error::last_os_error();
-                match e.kind() {
-                    io::ErrorKind::WouldBlock => self.reg.write.ready.set(false),
-                    io::ErrorKind::Interrupted => continue,
-                    _ => return Err(e),
-                }
+            match self.try_send(buf)? {
+                0 => self.reg.write.wait().await,
+                n => buf = &buf[n..],
             }
-            self.reg.write.wait().await;
         }
         Ok(())
+    }
+
+    /// Sends what the socket takes of `buf` now, without waiting: how many
+    /// bytes went out (0 when it is full).
+    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
+        while self.reg.write.ready.get() && !buf.is_empty() {
+            // SAFETY: `buf` is valid for reads of its length.
+            let r = unsafe { libc::send(self.inner.as_raw_fd(), buf.as_ptr().cast(), buf.len(), libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL) };
+            if r >= 0 {
+                return Ok(r as usize);
+            }
+            let e = io::Error::last_os_error();
+            match e.kind() {
+                io::ErrorKind::WouldBlock => self.reg.write.ready.set(false),
+                io::ErrorKind::Interrupted => continue,
+                _ => return Err(e),
+            }
+        }
+        Ok(0)
     }
 
     /// Shuts down the sending side (the peer sees end of stream).

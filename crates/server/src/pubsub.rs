@@ -13,12 +13,13 @@
 //! limits (hard, or soft for longer than the soft period) is disconnected
 //! so a slow reader cannot make the node's memory grow without bound.
 
+use crate::net::Socket;
 use crate::sync::Signal;
 use bytes::{Bytes, BytesMut};
 use resp::{Protocol, Reply};
 use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::{BTreeSet, HashMap, VecDeque};
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use std::time::Instant;
 use store::glob::glob_match;
 
@@ -52,6 +53,14 @@ pub struct Subscriber {
     pub channels: RefCell<BTreeSet<Bytes>>,
     pub patterns: RefCell<BTreeSet<Bytes>>,
     pub shard_channels: RefCell<BTreeSet<Bytes>>,
+    /// The connection's socket while its task waits with everything
+    /// written: queued messages are then written by the core's flush task
+    /// (`run_flusher`) without waking the connection's task.
+    direct: RefCell<Option<(Weak<Socket>, Protocol)>>,
+    /// Whether this subscriber is on the flush task's list.
+    flush_listed: Cell<bool>,
+    /// What a full socket did not take of a flush; written first.
+    partial: RefCell<BytesMut>,
 }
 
 impl Subscriber {
@@ -67,7 +76,48 @@ impl Subscriber {
             channels: RefCell::new(BTreeSet::new()),
             patterns: RefCell::new(BTreeSet::new()),
             shard_channels: RefCell::new(BTreeSet::new()),
+            direct: RefCell::new(None),
+            flush_listed: Cell::new(false),
+            partial: RefCell::new(BytesMut::new()),
         })
+    }
+
+    /// Called by the connection before it waits for input or messages, with
+    /// everything written: from now on the flush task may write messages to
+    /// `socket` itself, as long as nothing is queued or half-written (which
+    /// the connection drains itself).
+    pub fn wait_with(&self, socket: &Rc<Socket>, proto: Protocol) {
+        if self.queue.borrow().is_empty() && self.partial.borrow().is_empty() {
+            *self.direct.borrow_mut() = Some((Rc::downgrade(socket), proto));
+        }
+    }
+
+    /// Called by the connection when it stops waiting: it writes again itself.
+    pub fn stop_waiting(&self) {
+        *self.direct.borrow_mut() = None;
+    }
+
+    /// Writes the queued messages to the waiting connection's socket (the
+    /// flush task's part); when the connection no longer waits, or the
+    /// socket does not take everything, wakes the connection to do it.
+    fn flush(&self) {
+        let direct = self.direct.borrow().as_ref().and_then(|(socket, proto)| socket.upgrade().map(|s| (s, *proto)));
+        let Some((socket, proto)) = direct else {
+            if !self.queue.borrow().is_empty() || !self.partial.borrow().is_empty() {
+                self.ready.notify();
+            }
+            return;
+        };
+        let mut buf = BytesMut::new();
+        self.drain_into(&mut buf, proto);
+        let sent = socket.try_send(&buf).unwrap_or(0);
+        if sent < buf.len() {
+            // The connection writes the rest, and meets any socket error.
+            self.queued_bytes.set(buf.len() - sent);
+            self.partial.borrow_mut().extend_from_slice(&buf[sent..]);
+            *self.direct.borrow_mut() = None;
+            self.ready.notify();
+        }
     }
 
     /// Channel + pattern subscriptions (what SUBSCRIBE/PSUBSCRIBE report).
@@ -83,7 +133,7 @@ impl Subscriber {
         self.count() + self.shard_count() > 0
     }
 
-    fn push(&self, msg: &Rc<Message>, size: usize, limits: Limits) {
+    fn push(self: &Rc<Self>, msg: &Rc<Message>, size: usize, limits: Limits, flusher: &Flusher) {
         if self.killed.get() {
             return;
         }
@@ -110,11 +160,17 @@ impl Subscriber {
             self.queued_bytes.set(0);
             self.kill_signal.notify();
         }
-        self.ready.notify();
+        if self.killed.get() || self.direct.borrow().is_none() {
+            self.ready.notify();
+        } else if !self.flush_listed.replace(true) {
+            flusher.list.borrow_mut().push(self.clone());
+            flusher.signal.notify();
+        }
     }
 
     /// Moves queued messages into `out`.
     pub fn drain_into(&self, out: &mut BytesMut, proto: Protocol) {
+        out.extend_from_slice(&self.partial.borrow_mut().split());
         for m in self.queue.borrow_mut().drain(..) {
             m.encode_into(proto, out);
         }
@@ -128,6 +184,30 @@ pub struct Registry {
     channels: HashMap<Bytes, Vec<Rc<Subscriber>>>,
     patterns: HashMap<Bytes, Vec<Rc<Subscriber>>>,
     shard_channels: HashMap<Bytes, Vec<Rc<Subscriber>>>,
+    flusher: Rc<Flusher>,
+}
+
+/// Subscribers whose connections wait while messages were queued for them:
+/// the core's flush task writes to all of them in one go after the
+/// publishing task has run (as Redis writes its clients before it sleeps),
+/// instead of waking one connection task per subscriber per message.
+#[derive(Default)]
+pub struct Flusher {
+    list: RefCell<Vec<Rc<Subscriber>>>,
+    signal: Signal,
+}
+
+/// The flush task of a core (see [`Flusher`]).
+pub async fn run_flusher(core: Rc<crate::core::Core>) {
+    let flusher = core.pubsub.borrow().flusher.clone();
+    loop {
+        flusher.signal.wait().await;
+        let list = std::mem::take(&mut *flusher.list.borrow_mut());
+        for sub in list {
+            sub.flush_listed.set(false);
+            sub.flush();
+        }
+    }
 }
 
 /// A message on its way to subscribers.
@@ -218,7 +298,7 @@ impl Registry {
         let to_all = |subs: &[Rc<Subscriber>], parts: Vec<Reply>, size: usize| {
             if !subs.is_empty() {
                 let m = Message::new(Reply::Push(parts));
-                subs.iter().for_each(|s| s.push(&m, size, limits));
+                subs.iter().for_each(|s| s.push(&m, size, limits, &self.flusher));
             }
             subs.len()
         };
