@@ -5,6 +5,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use redcore_tests::*;
 
 /// 16 keys: with slot-based ownership on 2 cores, both cores own some of them.
@@ -91,18 +93,6 @@ fn mset_is_atomic_for_concurrent_mget() {
     assert!(f > 0, "readers never saw any MSET");
 }
 
-/// A small deterministic generator (xorshift), so a failure replays.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
-}
-
 /// One pipeline mixing multi-key commands whose keys span both cores (queued
 /// together for the cores' combined runs) with single-key commands on the
 /// same keys: every reply must be the one stock Redis gives for the same
@@ -115,13 +105,14 @@ fn pipelined_spanning_commands_match_redis() {
     let redcore = Server::under_test(&["--cores", "2"]);
     let redis = Server::redis(&[]);
     let keys: Vec<String> = (0..12).map(|i| format!("sp:{i}")).collect();
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    // Seeded, so a failure replays.
+    let mut rng = StdRng::seed_from_u64(0x9e37_79b9_7f4a_7c15);
     let mut pipe = redis::pipe();
     let mut shown = Vec::new();
+    let pick = |rng: &mut StdRng, count: usize| -> Vec<String> { (0..count).map(|_| keys[rng.gen_range(0..keys.len())].clone()).collect() };
     for n in 0..3000 {
-        let pick = |rng: &mut Rng, count: u64| -> Vec<String> { (0..count).map(|_| keys[rng.below(keys.len() as u64) as usize].clone()).collect() };
-        let width = 2 + rng.below(5);
-        let (name, args): (&str, Vec<String>) = match rng.below(10) {
+        let width = 2 + rng.gen_range(0..5);
+        let (name, args): (&str, Vec<String>) = match rng.gen_range(0..10) {
             0 | 1 => ("MSET", pick(&mut rng, width).into_iter().flat_map(|k| [k, format!("v{n}")]).collect()),
             2 | 3 => ("MGET", pick(&mut rng, width)),
             4 => ("DEL", pick(&mut rng, width)),
@@ -232,13 +223,13 @@ fn combined_runs_with_other_coordinators_never_hang() {
         let mut c = s.conn();
         let (keys, counters) = (keys.clone(), counters.clone());
         handles.push(std::thread::spawn(move || {
-            let mut rng = Rng(0x2545_f491_4f6c_dd1d ^ (t + 1));
+            let mut rng = StdRng::seed_from_u64(0x2545_f491_4f6c_dd1d ^ (t + 1));
             let mut pipelines = 0u64;
             while Instant::now() < deadline && pipelines < 100_000 {
                 let mut pipe = redis::pipe();
                 for n in 0..32 {
-                    let k = |rng: &mut Rng| keys[rng.below(keys.len() as u64) as usize].clone();
-                    match rng.below(8) {
+                    let k = |rng: &mut StdRng| keys[rng.gen_range(0..keys.len())].clone();
+                    match rng.gen_range(0..8) {
                         0 | 1 => {
                             pipe.cmd("MSET").arg(k(&mut rng)).arg(n).arg(k(&mut rng)).arg(n).arg(k(&mut rng)).arg(n).ignore();
                         }
@@ -256,7 +247,7 @@ fn combined_runs_with_other_coordinators_never_hang() {
                         }
                         _ => {
                             // Move one unit between two counters atomically.
-                            let (a, b) = (&counters[rng.below(4) as usize], &counters[rng.below(4) as usize]);
+                            let (a, b) = (&counters[rng.gen_range(0..counters.len())], &counters[rng.gen_range(0..counters.len())]);
                             pipe.cmd("MULTI").ignore().cmd("DECR").arg(a).ignore().cmd("INCR").arg(b).ignore().cmd("EXEC").ignore();
                         }
                     }

@@ -923,7 +923,7 @@ impl Bench {
                         timeout: secs(self.plan.rb_secs * 10.0 + 15.0),
                     };
                     let meter = CpuMeter::start(server.pid);
-                    let m = rbench::run(&run).and_then(|rows| rows.first().map(Measure::from_rbench).ok_or_else(|| "no result row".to_string()));
+                    let m = rb_measure(&run);
                     let cpu = meter.stop();
                     m.map(|m| self.with_cpu(m, cpu))
                 }
@@ -1162,7 +1162,7 @@ impl Bench {
         let clients = self.args.scaling_clients.max(1);
         self.say(&format!(
             "\n## Scaling: redcore --cores {}, GET:SET 10:1, 32 B, {clients} clients (load generator on CPU {})",
-            ks_list.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(","),
+            format_cpu_list(&ks_list),
             format_cpu_list(&p.client_cpus)
         ));
         let ks = p.keyspace;
@@ -1307,7 +1307,7 @@ impl Bench {
             &csv,
         )
         .map_err(|e| e.to_string())?;
-        self.scaling_mset(&order)?;
+        self.scaling_mset(&order, &ks_list, clients)?;
         self.forwarding(&order)
     }
 
@@ -1315,12 +1315,10 @@ impl Bench {
     /// random keys, which spans cores from k = 2 on. Its max latency guards
     /// against scheduler stalls of cores sharing CPUs (a `sched_yield` in
     /// the driver's idle bursts once held 1 % of these requests for 1.5 s).
-    fn scaling_mset(&mut self, order: &[usize]) -> Result<(), String> {
-        let ks_list = self.scaling_cores();
-        let clients = self.args.scaling_clients.max(1);
+    fn scaling_mset(&mut self, order: &[usize], ks_list: &[usize], clients: usize) -> Result<(), String> {
         self.say(&format!(
             "\n## Scaling, MSET of 10 keys across cores: redis-benchmark -t mset -c {clients} -P 16, redcore --cores {}",
-            ks_list.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(",")
+            format_cpu_list(ks_list)
         ));
         let client_cpus = self.plan.client_cpus.clone();
         let requests = ((self.plan.rb_secs * 100_000.0) as u64).max(2000);
@@ -1344,7 +1342,7 @@ impl Bench {
                 command: Vec::new(),
                 timeout: secs(self.plan.rb_secs * 10.0 + 15.0),
             };
-            let result = rbench::run(&run).and_then(|rows| rows.first().map(Measure::from_rbench).ok_or_else(|| "no result row".to_string()));
+            let result = rb_measure(&run);
             let result = match result {
                 Ok(_) if !server.alive() => Err("server died".to_string()),
                 r => r,
@@ -1600,6 +1598,11 @@ fn stats(server: &Server) -> Result<(u64, u64), String> {
 }
 
 #[allow(clippy::too_many_arguments)]
+/// One `redis-benchmark` run and its first (only) result row.
+fn rb_measure(run: &RbRun) -> Result<Measure, String> {
+    rbench::run(run).and_then(|rows| rows.first().map(Measure::from_rbench).ok_or_else(|| "no result row".to_string()))
+}
+
 fn scaling_csv(
     server: &str,
     cores: usize,

@@ -25,6 +25,17 @@ enum Pending {
     Combined(Protocol, Rc<Slot<Reply>>),
 }
 
+/// Where a plain data command runs (`Conn::plain_route`).
+#[derive(Clone, Copy)]
+enum Plain {
+    /// Its keys all live on one core (this one for a command without keys):
+    /// its table index and that core.
+    OneCore(usize, usize),
+    /// A multi-key command whose keys live on several cores and that the
+    /// core's combined runs take (`multi`): its table index and kind.
+    Spanning(usize, MultiKey),
+}
+
 /// Consecutive pipelined requests for one other core (that core and their
 /// ops), sent there as one message: one reply slot and one wake-up for the
 /// run instead of one each.
@@ -227,32 +238,29 @@ impl Conn {
                     if self.quit {
                         break;
                     }
+                    let plain = self.plain_route(&argv, route);
                     // A run of multi-key commands spanning cores is queued
                     // whole for the core's combined runs; whatever follows it
                     // waits until the run has been carried out.
-                    if let Some((idx, multi)) = self.spanning(&argv, route) {
+                    if let Some(Plain::Spanning(idx, multi)) = plain {
                         self.send_group(&mut group, &mut pending);
                         self.note_command(idx);
-                        match crate::multi::enqueue(&self.core, multi, idx as u16, argv) {
-                            Ok(slot) => {
-                                combined = Some(slot.clone());
-                                pending.push(Pending::Combined(self.proto, slot));
-                            }
-                            Err(_) => pending.push(Pending::Ready(self.proto, Reply::error("ERR internal: not combinable"))),
-                        }
+                        let slot = crate::multi::enqueue(&self.core, multi, idx as u16, argv);
+                        combined = Some(slot.clone());
+                        pending.push(Pending::Combined(self.proto, slot));
                         continue;
                     }
                     if let Some(last) = combined.take() {
                         last.filled().await;
                         self.clock_ms = None;
                     }
-                    let here = match self.plain_route(&argv, route) {
-                        Some((idx, owner)) if owner != self.core.id => {
+                    let here = match plain {
+                        Some(Plain::OneCore(idx, owner)) if owner != self.core.id => {
                             self.forward(idx, owner, argv, route.slot, &mut group, &mut pending);
                             continue;
                         }
-                        Some((idx, _)) => self.try_here(idx, argv, route),
-                        None => Err(argv),
+                        Some(Plain::OneCore(idx, _)) => self.try_here(idx, argv, route),
+                        _ => Err(argv),
                     };
                     let p = match here {
                         Ok((p, argv)) => {
@@ -346,10 +354,10 @@ impl Conn {
     }
 
     /// For a plain data command (outside MULTI, pub/sub, loading and cluster
-    /// mode, with the right number of arguments) whose keys all live on one
-    /// core: its table index and that core (this one for a command without
-    /// keys). Anything else goes through `dispatch`.
-    fn plain_route(&self, argv: &[Bytes], route: Route) -> Option<(usize, usize)> {
+    /// mode, with the right number of arguments): where it runs (`Plain`).
+    /// Anything else, and a command spanning cores that combined runs do not
+    /// take, goes through `dispatch`.
+    fn plain_route(&self, argv: &[Bytes], route: Route) -> Option<Plain> {
         if argv.is_empty() || self.multi.is_some() || self.sub.is_some() || self.core.node.loading() {
             return None;
         }
@@ -364,27 +372,11 @@ impl Conn {
             Some(_) => node.ranges.owner_of(route.slot),
             None => self.core.id,
         };
-        keys.all(|i| node.core_of_key(&argv[i]) == owner).then_some((idx, owner))
-    }
-
-    /// A plain multi-key command (as in `plain_route`) whose keys live on
-    /// several cores and that combined runs take: its table index and kind.
-    fn spanning(&self, argv: &[Bytes], route: Route) -> Option<(usize, MultiKey)> {
-        // Most commands are not of a combinable kind: that test comes first.
-        let idx = route.idx?;
-        let spec = &commands::table()[idx];
-        if !crate::multi::combinable(spec.multi) {
-            return None;
+        if keys.all(|i| node.core_of_key(&argv[i]) == owner) {
+            Some(Plain::OneCore(idx, owner))
+        } else {
+            crate::multi::combinable(spec.multi).then_some(Plain::Spanning(idx, spec.multi))
         }
-        if self.multi.is_some() || self.sub.is_some() || self.core.node.loading() {
-            return None;
-        }
-        if !matches!(spec.exec, Exec::Shard(_)) || !spec.arity_ok(argv.len()) || self.core.config.borrow().cluster_enabled {
-            return None;
-        }
-        let node = &self.core.node;
-        let owner = node.ranges.owner_of(route.slot);
-        spec.key_indexes(argv.len()).skip(1).any(|i| node.core_of_key(&argv[i]) != owner).then_some((idx, spec.multi))
     }
 
     /// Counts a command that bypasses `dispatch`.

@@ -411,13 +411,12 @@ impl Core {
         // Filled as it goes: zeroing a whole array of MAX_KEYS entries on
         // each call cost more than the rest of the function (perf annotate).
         let mut keys: Vec<(slots::Slot, &[u8])> = Vec::with_capacity(32);
-        let mut n = 0;
         let mut values = false;
         'cmds: for (idx, argv, first_slot) in cmds {
             let Some(spec) = commands::table().get(idx) else { continue };
             values |= matches!(spec.group, "hash" | "list" | "set" | "sorted-set");
             for (k, i) in spec.key_indexes(argv.len()).enumerate() {
-                if n == MAX_KEYS {
+                if keys.len() == MAX_KEYS {
                     break 'cmds;
                 }
                 let slot = match first_slot {
@@ -426,15 +425,14 @@ impl Core {
                 };
                 // A pipeline often repeats one key (redis-benchmark's
                 // LPUSH mylist ...): once is enough.
-                let repeat = n > 0 && keys[n - 1].0 == slot && keys[n - 1].1 == &argv[i][..];
+                let repeat = keys.last().is_some_and(|&(s, k)| s == slot && k == &argv[i][..]);
                 if !repeat && self.node.ranges.owner_of(slot) == self.id {
                     keys.push((slot, &argv[i]));
-                    n += 1;
                 }
             }
         }
-        if n > 1 {
-            self.shard.borrow().prefetch(&keys[..n], values);
+        if keys.len() > 1 {
+            self.shard.borrow().prefetch(&keys, values);
         }
     }
 

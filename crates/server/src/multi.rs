@@ -56,9 +56,10 @@ fn group_by_core(core: &Core, argv: &[Bytes], positions: impl Iterator<Item = us
 /// one of running them one after another; under load the gate round trips
 /// are shared instead of paid per command.
 pub async fn run(core: &Rc<Core>, multi: MultiKey, cmd: u16, argv: Vec<Bytes>) -> Reply {
-    match enqueue(core, multi, cmd, argv) {
-        Ok(slot) => slot.take().await,
-        Err((multi, argv)) => run_in(core, multi, cmd, argv, None).await,
+    if combinable(multi) {
+        enqueue(core, multi, cmd, argv).take().await
+    } else {
+        run_in(core, multi, cmd, argv, None).await
     }
 }
 
@@ -67,23 +68,21 @@ pub fn combinable(multi: MultiKey) -> bool {
     matches!(multi, MultiKey::SumInts | MultiKey::Gather | MultiKey::Pairs)
 }
 
-/// Queues a combinable command (see [`run`]) and returns where its reply
-/// will be; commands queued one after another run in that order. Hands the
-/// command back when it is not combinable.
-pub fn enqueue(core: &Rc<Core>, multi: MultiKey, cmd: u16, argv: Vec<Bytes>) -> Result<Rc<Slot<Reply>>, (MultiKey, Vec<Bytes>)> {
-    if !combinable(multi) {
-        return Err((multi, argv));
-    }
+/// Queues a command of a [`combinable`] kind (see [`run`]) and returns
+/// where its reply will be; commands queued one after another run in that
+/// order.
+pub fn enqueue(core: &Rc<Core>, multi: MultiKey, cmd: u16, argv: Vec<Bytes>) -> Rc<Slot<Reply>> {
+    debug_assert!(combinable(multi));
     let reply = Rc::new(Slot::default());
     if multi == MultiKey::Pairs && argv.len() % 2 == 0 {
         reply.fill(CmdError::WrongArity(commands::table()[cmd as usize].name.into()).into());
-        return Ok(reply);
+        return reply;
     }
     core.combiner.queue.borrow_mut().push(Queued { multi, cmd, argv, reply: reply.clone() });
     if !core.combiner.busy.replace(true) {
         glommio::spawn_local(combined_runs(core.clone())).detach();
     }
-    Ok(reply)
+    reply
 }
 
 /// Multi-key commands queued for a combined run (see [`run`]).
