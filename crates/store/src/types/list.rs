@@ -194,11 +194,12 @@ impl<const C: usize> List<C> {
     }
 
     /// Makes room for one more element in `chunk` (which holds fewer than
-    /// `C`), growing its capacity geometrically but never past `C`.
+    /// `C`), growing its capacity geometrically (1, 2, 4, ...) but never
+    /// past `C`: a short list pays for the slots it uses, not for four.
     fn make_room(chunk: &mut VecDeque<Elem>) {
         debug_assert!(chunk.len() < C);
         if chunk.len() == chunk.capacity() {
-            let want = (chunk.len() * 2).max(4).min(C);
+            let want = (chunk.len() * 2).max(1).min(C);
             chunk.reserve_exact(want - chunk.len());
         }
     }
@@ -225,6 +226,11 @@ impl<const C: usize> List<C> {
         }
         .is_none_or(|c| c.len() >= C);
         if full {
+            if self.chunks.is_empty() {
+                // Most lists never need a second chunk: an index of one
+                // entry (32 bytes) rather than the default four (128).
+                self.chunks.reserve_exact(1);
+            }
             let c = self.fresh_chunk();
             match end {
                 End::Front => self.chunks.push_front(c),
