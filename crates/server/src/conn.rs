@@ -233,7 +233,14 @@ impl Conn {
                 }
                 if batch.len() > 1 {
                     self.warm(&batch, &routes);
+                } else if crate::net::readers_waiting() {
+                    // One request, and other connections woken in this turn
+                    // have not read theirs yet: let them, so that the keys
+                    // of all are fetched together (`Core::queue_warm`).
+                    self.core.queue_warm(Self::routed(&batch, &routes));
+                    futures_lite::future::yield_now().await;
                 }
+                self.core.flush_warm();
                 for (argv, route) in batch.drain(..).zip(routes.iter().copied()) {
                     if self.quit {
                         break;
@@ -424,8 +431,12 @@ impl Conn {
     /// Requests the table entries of the keys of the pipelined requests that
     /// this core owns before any of them runs (`Core::prefetch_keys`).
     fn warm(&self, batch: &[Vec<Bytes>], routes: &[Route]) {
-        let cmds = batch.iter().zip(routes).filter_map(|(argv, route)| Some((route.idx?, argv.as_slice(), Some(route.slot))));
-        self.core.prefetch_keys(cmds);
+        self.core.prefetch_keys(Self::routed(batch, routes));
+    }
+
+    /// The known commands of `batch` with their first key's slot.
+    fn routed<'a>(batch: &'a [Vec<Bytes>], routes: &'a [Route]) -> impl Iterator<Item = (usize, &'a [Bytes], Option<slots::Slot>)> {
+        batch.iter().zip(routes).filter_map(|(argv, route)| Some((route.idx?, argv.as_slice(), Some(route.slot))))
     }
 
     /// Looks up a parsed request's command and its first key's slot, once

@@ -271,7 +271,15 @@ pub struct Core {
     pub cluster_view: RefCell<Option<Arc<crate::cluster_node::ClusterView>>>,
     /// Multi-key commands of this core's connections waiting to span cores together.
     pub combiner: crate::multi::Combiner,
+    /// Keys of single requests whose table entries are to be fetched
+    /// together (`queue_warm`), by slot and hash.
+    warm_queue: RefCell<Vec<(slots::Slot, u64)>>,
+    /// Whether a queued request works on a container (`Shard::prefetch`).
+    warm_values: Cell<bool>,
 }
+
+/// The most keys `prefetch_keys` fetches at once, and `queue_warm` queues.
+const MAX_WARM_KEYS: usize = 256;
 
 impl Core {
     pub fn new(id: usize, node: Arc<Node>, config: Config, mesh: Arc<crate::mesh::Mesh>, persist: crate::persistence::Persist) -> Rc<Core> {
@@ -301,6 +309,8 @@ impl Core {
             me: RefCell::new(std::rc::Weak::new()),
             cluster_view: RefCell::new(None),
             combiner: Default::default(),
+            warm_queue: RefCell::new(Vec::new()),
+            warm_values: Cell::new(false),
         });
         *core.me.borrow_mut() = Rc::downgrade(&core);
         core.apply_notify_flags();
@@ -407,16 +417,31 @@ impl Core {
     /// instead of each stalling its own command, which then finds the lines
     /// cached. Container commands also get their value's first heap line.
     pub fn prefetch_keys<'a>(&self, cmds: impl Iterator<Item = (usize, &'a [Bytes], Option<slots::Slot>)>) {
-        const MAX_KEYS: usize = 256;
-        // Filled as it goes: zeroing a whole array of MAX_KEYS entries on
-        // each call cost more than the rest of the function (perf annotate).
+        // Filled as it goes: zeroing a whole array of MAX_WARM_KEYS entries
+        // on each call cost more than the rest of the function (perf annotate).
         let mut keys: Vec<(slots::Slot, &[u8])> = Vec::with_capacity(32);
+        let values = self.owned_keys(cmds, |slot, key| keys.push((slot, key)));
+        if keys.len() > 1 {
+            self.shard.borrow().prefetch(&keys, values);
+        }
+    }
+
+    /// Calls `f` with each key this core owns among `cmds` (as in
+    /// `prefetch_keys`), at most `MAX_WARM_KEYS`, skipping a key repeated
+    /// back to back. Returns whether any command works on a container.
+    fn owned_keys<'a>(
+        &self,
+        cmds: impl Iterator<Item = (usize, &'a [Bytes], Option<slots::Slot>)>,
+        mut f: impl FnMut(slots::Slot, &'a [u8]),
+    ) -> bool {
         let mut values = false;
+        let mut n = 0;
+        let mut last: Option<(slots::Slot, &[u8])> = None;
         'cmds: for (idx, argv, first_slot) in cmds {
             let Some(spec) = commands::table().get(idx) else { continue };
             values |= matches!(spec.group, "hash" | "list" | "set" | "sorted-set");
             for (k, i) in spec.key_indexes(argv.len()).enumerate() {
-                if keys.len() == MAX_KEYS {
+                if n == MAX_WARM_KEYS {
                     break 'cmds;
                 }
                 let slot = match first_slot {
@@ -425,14 +450,44 @@ impl Core {
                 };
                 // A pipeline often repeats one key (redis-benchmark's
                 // LPUSH mylist ...): once is enough.
-                let repeat = keys.last().is_some_and(|&(s, k)| s == slot && k == &argv[i][..]);
+                let repeat = last.is_some_and(|(s, k)| s == slot && k == &argv[i][..]);
                 if !repeat && self.node.ranges.owner_of(slot) == self.id {
-                    keys.push((slot, &argv[i]));
+                    f(slot, &argv[i]);
+                    last = Some((slot, &argv[i]));
+                    n += 1;
                 }
             }
         }
-        if keys.len() > 1 {
-            self.shard.borrow().prefetch(&keys, values);
+        values
+    }
+
+    /// Queues the keys this core owns among `cmds` for the next
+    /// `flush_warm`, requesting their slot table headers now. Connections
+    /// with a single request do this when other connections woken in the
+    /// same turn have yet to read theirs (conn.rs): their requests are then
+    /// all read before any runs, and one `flush_warm` fetches every key's
+    /// table entry and node with the misses overlapping, as a pipeline's
+    /// keys are (`prefetch_keys`).
+    pub fn queue_warm<'a>(&self, cmds: impl Iterator<Item = (usize, &'a [Bytes], Option<slots::Slot>)>) {
+        let shard = self.shard.borrow();
+        let mut queue = self.warm_queue.borrow_mut();
+        let values = self.owned_keys(cmds, |slot, key| {
+            if queue.len() < MAX_WARM_KEYS {
+                shard.prefetch_slot(slot);
+                queue.push((slot, shard.key_hash(key)));
+            }
+        });
+        if values {
+            self.warm_values.set(true);
+        }
+    }
+
+    /// Fetches the table entries of the keys `queue_warm` collected.
+    pub fn flush_warm(&self) {
+        let mut queue = self.warm_queue.borrow_mut();
+        if !queue.is_empty() {
+            self.shard.borrow().prefetch_hashed(&queue, self.warm_values.replace(false));
+            queue.clear();
         }
     }
 

@@ -266,7 +266,17 @@ impl Shard {
         }
     }
 
-    /// The live entry of `key`, without touching the hit/miss counters.
+    /// The hash `key` is filed under in its slot table (`prefetch_hashed`).
+    pub fn key_hash(&self, key: &[u8]) -> u64 {
+        self.hasher.hash_one(key)
+    }
+
+    /// Requests the slot table header of `slot`: the first of the cache
+    /// lines a lookup in that slot reads.
+    pub fn prefetch_slot(&self, slot: Slot) {
+        crate::node::prefetch_line((&self.slots[slot as usize] as *const SlotTable).cast());
+    }
+
     /// Touches the table entries and nodes of `keys` so that commands on them
     /// right after find them in the CPU caches (see the connection loop).
     ///
@@ -283,16 +293,27 @@ impl Shard {
     /// the commands of container types read next.
     pub fn prefetch(&self, keys: &[(Slot, &[u8])], values: bool) {
         const STAGE: usize = 64;
+        let mut at = [(0u16, 0u64); STAGE];
         for chunk in keys.chunks(STAGE) {
-            let mut at = [(0u16, 0u64); STAGE];
             for (slot_hash, &(slot, key)) in at.iter_mut().zip(chunk) {
                 debug_assert_eq!(slot, key_slot(key));
                 *slot_hash = (slot, self.hasher.hash_one(key));
-                crate::node::prefetch_line((&self.slots[slot as usize] as *const SlotTable).cast());
+                self.prefetch_slot(slot);
             }
-            for &(slot, hash) in &at[..chunk.len()] {
+            self.prefetch_hashed(&at[..chunk.len()], values);
+        }
+    }
+
+    /// The stages of `prefetch` after the first, for keys given by slot and
+    /// `key_hash` (whose slot headers were requested already, or not). A
+    /// node is taken by its hash alone: a rare tag collision only wastes a
+    /// hint.
+    pub fn prefetch_hashed(&self, keys: &[(Slot, u64)], values: bool) {
+        const STAGE: usize = 64;
+        for chunk in keys.chunks(STAGE) {
+            for &(slot, hash) in chunk {
                 // Never matches: the probe only hands each candidate over to
-                // the prefetcher (a tag collision costs one wasted hint).
+                // the prefetcher.
                 self.slots[slot as usize].find(hash, |n| {
                     n.prefetch();
                     false
@@ -303,8 +324,8 @@ impl Shard {
                 // element) is walked one level per pass over the batch, so
                 // each level's misses overlap across the keys.
                 let mut lists: [Option<&crate::types::List>; STAGE] = [None; STAGE];
-                for ((&(slot, hash), &(_, key)), list) in at.iter().zip(chunk).zip(lists.iter_mut()) {
-                    if let Some(v) = self.slots[slot as usize].find(hash, |n| n.key() == key).and_then(|n| n.boxed()) {
+                for (&(slot, hash), list) in chunk.iter().zip(lists.iter_mut()) {
+                    if let Some(v) = self.slots[slot as usize].find(hash, |_| true).and_then(|n| n.boxed()) {
                         v.prefetch_heap();
                         if let Value::List(l) = v {
                             *list = Some(l);
@@ -322,6 +343,7 @@ impl Shard {
         }
     }
 
+    /// The live entry of `key`, without touching the hit/miss counters.
     pub fn peek(&mut self, key: &[u8]) -> Option<EntryRef<'_>> {
         let h = self.live_handle(key)?;
         // SAFETY: as in `get`.
