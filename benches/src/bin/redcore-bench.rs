@@ -498,8 +498,22 @@ impl Bench {
         Server::start(&self.config(kind, cpus, cores))
     }
 
+    /// How close to an intended send the open loop spins
+    /// (`LoadSpec::spin`): 2 ms where the load generator has CPUs no server
+    /// uses, so that a late wake-up of its sleeping thread (up to a
+    /// millisecond on a VM) is not counted as server latency; the default
+    /// where it shares a CPU with a server, which its spinning would slow.
+    fn load_spin(&self, server_cpus: &[usize]) -> Duration {
+        if server_cpus.iter().any(|c| self.plan.client_cpus.contains(c)) {
+            redcore_benches::load::DEFAULT_SPIN
+        } else {
+            Duration::from_millis(2)
+        }
+    }
+
     fn spec(&self, server: &Server, case: &Case) -> LoadSpec {
         LoadSpec {
+            spin: self.load_spin(&self.plan.server_cpus),
             clients: case.clients,
             subscribers: case.subscribers,
             pipeline: case.pipeline,
@@ -1454,6 +1468,7 @@ impl Bench {
                         placement: placements[i],
                         conn_core: Some(conn),
                         server_cores: 2,
+                        spin: self.load_spin(&cpus),
                         ..LoadSpec::new(server.addr(), Workload::parse("get").expect("static workload"))
                     };
                     let count = &mut counts[i];

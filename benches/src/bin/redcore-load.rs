@@ -58,6 +58,10 @@ struct Args {
     /// Open loop at this many requests/s in total (omit for closed loop).
     #[arg(long)]
     rate: Option<f64>,
+    /// Open loop: poll without sleeping when the next send is due within this
+    /// many microseconds (a sleeping thread may wake late on a VM)
+    #[arg(long, default_value_t = 20)]
+    spin_us: u64,
     /// Subscriber connections for a `publish` workload.
     #[arg(long, default_value_t = 0)]
     subscribers: usize,
@@ -123,6 +127,7 @@ fn run(args: Args) -> Result<(), String> {
         conn_core: args.conn_core,
         server_cores: args.server_cores,
         seed: args.seed,
+        spin: Duration::from_micros(args.spin_us),
         ..LoadSpec::new(addr, workload.clone())
     };
     let r = run_load(&spec)?;
