@@ -1612,12 +1612,12 @@ fn stats(server: &Server) -> Result<(u64, u64), String> {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 /// One `redis-benchmark` run and its first (only) result row.
 fn rb_measure(run: &RbRun) -> Result<Measure, String> {
     rbench::run(run).and_then(|rows| rows.first().map(Measure::from_rbench).ok_or_else(|| "no result row".to_string()))
 }
 
+#[allow(clippy::too_many_arguments)]
 fn scaling_csv(
     server: &str,
     cores: usize,

@@ -277,6 +277,10 @@ impl Shard {
         crate::node::prefetch_line((&self.slots[slot as usize] as *const SlotTable).cast());
     }
 
+    /// Keys whose cache misses `prefetch` and `prefetch_hashed` overlap in
+    /// one pass (the size of their stack buffers).
+    const PREFETCH_STAGE: usize = 64;
+
     /// Touches the table entries and nodes of `keys` so that commands on them
     /// right after find them in the CPU caches (see the connection loop).
     ///
@@ -292,9 +296,8 @@ impl Shard {
     /// requests its value's heap data: a container's first elements, which
     /// the commands of container types read next.
     pub fn prefetch(&self, keys: &[(Slot, &[u8])], values: bool) {
-        const STAGE: usize = 64;
-        let mut at = [(0u16, 0u64); STAGE];
-        for chunk in keys.chunks(STAGE) {
+        let mut at = [(0u16, 0u64); Self::PREFETCH_STAGE];
+        for chunk in keys.chunks(Self::PREFETCH_STAGE) {
             for (slot_hash, &(slot, key)) in at.iter_mut().zip(chunk) {
                 debug_assert_eq!(slot, key_slot(key));
                 *slot_hash = (slot, self.hasher.hash_one(key));
@@ -309,8 +312,7 @@ impl Shard {
     /// node is taken by its hash alone: a rare tag collision only wastes a
     /// hint.
     pub fn prefetch_hashed(&self, keys: &[(Slot, u64)], values: bool) {
-        const STAGE: usize = 64;
-        for chunk in keys.chunks(STAGE) {
+        for chunk in keys.chunks(Self::PREFETCH_STAGE) {
             for &(slot, hash) in chunk {
                 // Never matches: the probe only hands each candidate over to
                 // the prefetcher.
@@ -323,7 +325,7 @@ impl Shard {
                 // Lists: the chain below the value (chunk index, chunk,
                 // element) is walked one level per pass over the batch, so
                 // each level's misses overlap across the keys.
-                let mut lists: [Option<&crate::types::List>; STAGE] = [None; STAGE];
+                let mut lists: [Option<&crate::types::List>; Self::PREFETCH_STAGE] = [None; Self::PREFETCH_STAGE];
                 for (&(slot, hash), list) in chunk.iter().zip(lists.iter_mut()) {
                     if let Some(v) = self.slots[slot as usize].find(hash, |_| true).and_then(|n| n.boxed()) {
                         v.prefetch_heap();
