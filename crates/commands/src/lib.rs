@@ -177,17 +177,28 @@ impl CommandSpec {
 
     /// Indexes of the key arguments in `argv` (of length `argc`).
     pub fn key_indexes(&self, argc: usize) -> impl Iterator<Item = usize> {
-        let first = self.first_key.max(0) as usize;
-        let last = if self.first_key <= 0 {
-            0
-        } else if self.last_key < 0 {
+        let (first, last) = self.key_span(argc).unwrap_or((1, 0));
+        (first..=last).step_by(self.step.max(1) as usize)
+    }
+
+    /// Index of the first key argument: `key_indexes(argc).next()` without
+    /// building the iterator (it runs several times per request).
+    pub fn first_key_index(&self, argc: usize) -> Option<usize> {
+        self.key_span(argc).map(|(first, _)| first)
+    }
+
+    /// First and last key index for `argc` arguments; None without keys.
+    fn key_span(&self, argc: usize) -> Option<(usize, usize)> {
+        if self.first_key <= 0 || self.first_key as usize >= argc {
+            return None;
+        }
+        let first = self.first_key as usize;
+        let last = if self.last_key < 0 {
             (argc as i64 + self.last_key as i64).max(0) as usize
         } else {
-            (self.last_key as usize).min(argc.saturating_sub(1))
+            (self.last_key as usize).min(argc - 1)
         };
-        let step = self.step.max(1) as usize;
-        let valid = self.first_key > 0 && first < argc;
-        (first..=last).step_by(step).filter(move |_| valid)
+        (first <= last).then_some((first, last))
     }
 
     pub fn is_write(&self) -> bool {

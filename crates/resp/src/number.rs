@@ -37,15 +37,28 @@ pub(crate) fn write_i64(out: &mut bytes::BytesMut, v: i64) {
 /// The decimal text of `v`, written into the end of `buf` (20 bytes hold any
 /// i64, sign included).
 pub fn format_i64(v: i64, buf: &mut [u8; 20]) -> &[u8] {
+    // Two digits per division: lengths and counts on the wire (LPUSH's
+    // new length, say) run to several digits.
+    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
     let mut i = buf.len();
     let mut n = v.unsigned_abs();
-    loop {
+    while n >= 100 {
+        let d = (n % 100) as usize * 2;
+        n /= 100;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&PAIRS[d..d + 2]);
+    }
+    if n >= 10 {
+        let d = n as usize * 2;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&PAIRS[d..d + 2]);
+    } else {
         i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+        buf[i] = b'0' + n as u8;
     }
     if v < 0 {
         i -= 1;
@@ -60,7 +73,7 @@ mod tests {
 
     #[test]
     fn format_i64_matches_display() {
-        for v in [0, 1, -1, 9, 10, -10, 12345, i64::MAX, i64::MIN, i64::MIN + 1] {
+        for v in [0, 1, -1, 9, 10, -10, 99, 100, -101, 12345, 999_999, 1_000_000, i64::MAX, i64::MIN, i64::MIN + 1] {
             assert_eq!(format_i64(v, &mut [0u8; 20]), v.to_string().as_bytes());
         }
     }

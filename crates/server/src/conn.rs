@@ -444,7 +444,7 @@ impl Conn {
     fn route(&mut self, argv: &[Bytes]) -> Route {
         let idx = argv.first().and_then(|name| self.command_index(name));
         let slot = idx
-            .and_then(|idx| commands::table()[idx].key_indexes(argv.len()).next())
+            .and_then(|idx| commands::table()[idx].first_key_index(argv.len()))
             .map_or(0, |i| slots::key_slot(&argv[i]));
         Route { idx, slot }
     }
@@ -453,7 +453,9 @@ impl Conn {
     fn command_index(&mut self, name: &Bytes) -> Option<usize> {
         for k in 0..2 {
             if let Some((last, idx)) = &self.last_names[k] {
-                if last == name {
+                // Names are interned by the parser: the same pointer is
+                // the usual match, the bytes decide otherwise.
+                if (last.as_ptr() == name.as_ptr() && last.len() == name.len()) || last == name {
                     let idx = *idx;
                     self.last_names.swap(0, k);
                     return Some(idx);
@@ -461,8 +463,9 @@ impl Conn {
             }
         }
         let idx = commands::lookup_index(name)?;
-        // A copy: a slice would keep the whole read buffer it came from alive.
-        self.last_names[1] = Some((Bytes::copy_from_slice(name), idx));
+        // Kept as is: the parser hands out command names interned (static)
+        // or copied, never as a slice of the read buffer.
+        self.last_names[1] = Some((name.clone(), idx));
         self.last_names.swap(0, 1);
         Some(idx)
     }

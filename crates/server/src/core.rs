@@ -724,7 +724,7 @@ impl Core {
     /// `exec_cmd`, with the first key's slot handed to the shard's lookups
     /// (`Shard::with_slot_hint`) where the caller already computed it.
     fn exec_cmd_hinted(&self, tx: Option<TxId>, idx: u16, argv: &[Bytes], slot: Option<slots::Slot>, now_ms: u64) -> Reply {
-        let first = slot.zip(commands::table().get(idx as usize).and_then(|s| s.key_indexes(argv.len()).next()));
+        let first = slot.zip(commands::table().get(idx as usize).and_then(|s| s.first_key_index(argv.len())));
         match first {
             Some((slot, i)) => store::Shard::with_slot_hint(&self.shard, &argv[i], slot, || self.exec_cmd(tx, idx, argv, now_ms)),
             None => self.exec_cmd(tx, idx, argv, now_ms),

@@ -184,3 +184,12 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #[test]
+    fn format_i64_matches_to_string(v in any::<i64>()) {
+        let mut buf = [0u8; 20];
+        let want = v.to_string();
+        prop_assert_eq!(crate::format_i64(v, &mut buf), want.as_bytes());
+    }
+}
