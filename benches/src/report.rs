@@ -115,9 +115,37 @@ pub struct Row {
     pub mode: String,
     pub redis: Outcome,
     pub redcore: Outcome,
+    /// redcore/Redis throughput of each pair of alternating rounds (the
+    /// k-th round on one server against the k-th on the other): how far
+    /// the ratio moves within the run. Empty for single-round rows.
+    pub round_ratios: Vec<f64>,
+}
+
+/// Per-round ratios of two servers' per-round throughputs, paired in order.
+pub fn round_ratios(redis: &[f64], redcore: &[f64]) -> Vec<f64> {
+    redis.iter().zip(redcore).filter(|(r, _)| **r > 0.0).map(|(r, c)| c / r).collect()
 }
 
 impl Row {
+    /// Lowest and highest per-round ratio, when there were two or more rounds.
+    pub fn ratio_range(&self) -> Option<(f64, f64)> {
+        (self.round_ratios.len() > 1).then(|| {
+            let lo = self.round_ratios.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = self.round_ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            (lo, hi)
+        })
+    }
+
+    /// The ratio cell of the summary table: the run's ratio, then the
+    /// spread of the per-round ratios.
+    fn ratio_cell(&self) -> String {
+        match (self.ratio(), self.ratio_range()) {
+            (None, _) => "n/a".into(),
+            (Some(x), None) => format!("{x:.2}"),
+            (Some(x), Some((lo, hi))) => format!("{x:.2} ({lo:.2}-{hi:.2})"),
+        }
+    }
+
     /// redcore throughput / Redis throughput.
     pub fn ratio(&self) -> Option<f64> {
         match (self.redis.measure(), self.redcore.measure()) {
@@ -209,7 +237,7 @@ pub fn throughput_table(rows: &[Row]) -> String {
                 r.tool.to_string(),
                 ops(&r.redis),
                 ops(&r.redcore),
-                r.ratio().map_or("n/a".into(), |x| format!("{x:.2}")),
+                r.ratio_cell(),
                 pair(&r.redis, &r.redcore, |m| Some(m.p50_us)),
                 pair(&r.redis, &r.redcore, |m| Some(m.p99_us)),
                 pair(&r.redis, &r.redcore, |m| m.p999_us),
@@ -225,7 +253,7 @@ pub fn throughput_table(rows: &[Row]) -> String {
             "tool",
             "redis ops/s",
             "redcore ops/s",
-            "ratio",
+            "ratio (rounds)",
             "p50 µs (redis / redcore)",
             "p99 µs",
             "p99.9 µs",
@@ -306,6 +334,8 @@ pub fn write_throughput_csv(path: &Path, rows: &[Row]) -> std::io::Result<()> {
         "redcore_load_cpu",
         "redis_server_cpu",
         "redcore_server_cpu",
+        "ratio_round_min",
+        "ratio_round_max",
     ];
     let num = |o: &Outcome, f: &dyn Fn(&Measure) -> Option<f64>| {
         o.measure()
@@ -345,6 +375,8 @@ pub fn write_throughput_csv(path: &Path, rows: &[Row]) -> std::io::Result<()> {
                 num(&r.redcore, &|m| m.load_cpu),
                 num(&r.redis, &|m| m.server_cpu),
                 num(&r.redcore, &|m| m.server_cpu),
+                r.ratio_range().map_or(String::new(), |(lo, _)| format!("{lo:.4}")),
+                r.ratio_range().map_or(String::new(), |(_, hi)| format!("{hi:.4}")),
             ]
         })
         .collect();
@@ -417,10 +449,13 @@ mod tests {
             mode: "closed".into(),
             redis: Outcome::Ok(m(100.0)),
             redcore: Outcome::Ok(m(150.0)),
+            round_ratios: round_ratios(&[100.0, 0.0, 120.0], &[140.0, 99.0, 156.0, 7.0]),
         };
         assert_eq!(row.ratio(), Some(1.5));
+        assert_eq!(row.round_ratios, vec![1.4, 1.3]);
+        assert_eq!(row.ratio_range(), Some((1.3, 1.4)));
         let t = throughput_table(std::slice::from_ref(&row));
-        assert!(t.contains("1.50"), "{t}");
+        assert!(t.contains("1.50 (1.30-1.40)"), "{t}");
         assert!(t.contains("n/a"), "p99.9 is n/a: {t}");
         assert!(t.contains("97 / 97") && t.contains("- / -"), "CPU columns: {t}");
         let na = Row {

@@ -284,6 +284,15 @@ fn split_cpus(
     (server, client)
 }
 
+/// Indexes of the Redis and the redcore server in a pair.
+fn redis_first(servers: &[Server; 2]) -> (usize, usize) {
+    if servers[0].kind == Kind::Redis {
+        (0, 1)
+    } else {
+        (1, 0)
+    }
+}
+
 /// Restricts this process (its later threads and children) to `cpus`.
 fn pin_self(cpus: &[usize]) {
     if cpus.is_empty() {
@@ -598,6 +607,7 @@ impl Bench {
             mode: case.mode(),
             redis: Outcome::Na("not run".into()),
             redcore: Outcome::Na("not run".into()),
+            round_ratios: Vec::new(),
         };
         if !self.wanted(&row.label()) {
             return;
@@ -607,11 +617,20 @@ impl Bench {
         let rounds = self.plan.rounds;
         let mut runs: [Option<Result<LoadReport, String>>; 2] = [None, None];
         let mut cpu = [CpuUse::default(); 2];
+        let mut round_ops: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
         for i in alternating(rounds) {
             let meter = CpuMeter::start(servers[i].pid);
-            LoadReport::add_part(&mut runs[i], |first| self.load_part(&mut servers[i], case, rounds, first));
+            LoadReport::add_part(&mut runs[i], |first| {
+                let part = self.load_part(&mut servers[i], case, rounds, first);
+                if let Ok(r) = &part {
+                    round_ops[i].push(r.throughput());
+                }
+                part
+            });
             cpu[i].add(meter.stop());
         }
+        let (r, c) = redis_first(servers);
+        row.round_ratios = redcore_benches::report::round_ratios(&round_ops[r], &round_ops[c]);
         for ((server, run), cpu) in servers.iter().zip(runs).zip(cpu) {
             let (outcome, report) = match run.unwrap_or_else(|| Err("not run".into())) {
                 Err(e) => (Outcome::Na(e), None),
@@ -895,6 +914,7 @@ impl Bench {
             mode: "closed".into(),
             redis: Outcome::Na("not run".into()),
             redcore: Outcome::Na("not run".into()),
+            round_ratios: Vec::new(),
         };
         if !self.wanted(&row.label()) {
             return;
@@ -948,6 +968,9 @@ impl Bench {
                 Err(e) => failed[i] = Some(e),
             }
         }
+        let ops = |i: usize| done[i].iter().map(|m| m.ops).collect::<Vec<f64>>();
+        let (r, c) = redis_first(servers);
+        row.round_ratios = redcore_benches::report::round_ratios(&ops(r), &ops(c));
         for (i, server) in servers.iter().enumerate() {
             let outcome = match (failed[i].take(), Measure::combine_rounds(&done[i])) {
                 (Some(e), _) => Outcome::Na(e),
