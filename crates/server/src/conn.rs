@@ -157,7 +157,6 @@ impl Conn {
         let mut parser = RequestParser::new(limits);
         let mut inbuf = BytesMut::with_capacity(READ_CHUNK);
         let mut out = BytesMut::with_capacity(16 * 1024);
-        let mut scratch = vec![0u8; READ_CHUNK];
         let mut pending: Vec<Pending> = Vec::new();
         let mut batch: Vec<Vec<Bytes>> = Vec::with_capacity(WARM_BATCH);
         let mut routes: Vec<Route> = Vec::with_capacity(WARM_BATCH);
@@ -173,7 +172,7 @@ impl Conn {
                     // Everything is written: while this waits, the core's
                     // flush task may write messages itself (`pubsub`).
                     sub.wait_with(&stream, self.proto);
-                    let read = async { Some(stream.read(&mut scratch).await) };
+                    let read = async { Some(stream.read_into(&mut inbuf, READ_CHUNK).await) };
                     let push = async {
                         sub.ready.wait().await;
                         None
@@ -185,7 +184,7 @@ impl Conn {
                         None => None,
                     }
                 }
-                None => Some(stream.read(&mut scratch).await?),
+                None => Some(stream.read_into(&mut inbuf, READ_CHUNK).await?),
             };
             if n == Some(0) {
                 return Ok(());
@@ -193,8 +192,7 @@ impl Conn {
             // One clock read per read: the idle time of CLIENT LIST, and the
             // clock of the commands that run here without waiting.
             self.clock_ms = None;
-            if let Some(n) = n {
-                inbuf.extend_from_slice(&scratch[..n]);
+            if n.is_some() {
                 let now = store::unix_time_ms();
                 self.clock_ms = Some(now);
                 self.info.borrow_mut().last_active_ms = now;

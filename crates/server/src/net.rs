@@ -18,6 +18,7 @@
 //! messages in short bursts between executor passes, so that what arrives is
 //! handled at once rather than after the next pass.
 
+use bytes::BytesMut;
 use std::cell::{Cell, RefCell};
 use std::future::poll_fn;
 use std::io;
@@ -358,9 +359,11 @@ impl Socket {
         self.inner.local_addr()
     }
 
-    fn recv(&self, buf: &mut [u8], flags: i32) -> Option<io::Result<usize>> {
-        // SAFETY: `buf` is valid for writes of its length.
-        let r = unsafe { libc::recv(self.inner.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), flags | libc::MSG_DONTWAIT) };
+    /// `recv` into `len` bytes at `at`, which the caller guarantees are
+    /// valid for writes (initialized or not).
+    fn recv_raw(&self, at: *mut u8, len: usize, flags: i32) -> Option<io::Result<usize>> {
+        // SAFETY: the caller's guarantee about `at` and `len`.
+        let r = unsafe { libc::recv(self.inner.as_raw_fd(), at.cast(), len, flags | libc::MSG_DONTWAIT) };
         if r >= 0 {
             return Some(Ok(r as usize));
         }
@@ -375,17 +378,31 @@ impl Socket {
         }
     }
 
-    /// Reads what has arrived (0 at end of stream). Dropping the future
-    /// while it waits loses nothing.
-    pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+    /// Reads what has arrived into the free space at the end of `buf`, after
+    /// reserving room for `want` bytes there; returns how many bytes were
+    /// appended (0 at end of stream). Dropping the future while it waits
+    /// loses nothing.
+    /// The data lands where the parser reads it: no copy through a second
+    /// buffer, and no second buffer's cache lines to touch.
+    pub async fn read_into(&self, buf: &mut BytesMut, want: usize) -> io::Result<usize> {
+        buf.reserve(want);
+        let spare = buf.spare_capacity_mut();
+        let n = self.read_raw(spare.as_mut_ptr().cast(), spare.len()).await?;
+        // SAFETY: `recv` initialized the first `n` bytes of the spare capacity.
+        unsafe { buf.set_len(buf.len() + n) };
+        Ok(n)
+    }
+
+    /// Reads into `len` bytes at `at`, valid for writes (see `recv_raw`).
+    async fn read_raw(&self, at: *mut u8, len: usize) -> io::Result<usize> {
         loop {
             if self.reg.read.ready.get() {
                 self.reg.reader_ran();
-                if let Some(r) = self.recv(buf, 0) {
+                if let Some(r) = self.recv_raw(at, len, 0) {
                     if let Ok(n) = r {
                         // Edge-triggered: a short read drained the socket, and
                         // anything arriving later raises a new event.
-                        if n > 0 && n < buf.len() {
+                        if n > 0 && n < len {
                             self.reg.read.ready.set(false);
                         }
                     }
@@ -396,11 +413,11 @@ impl Socket {
         }
     }
 
-    /// Like `read`, but leaves the data in the socket.
+    /// Like `read_into`, but into `buf` and leaving the data in the socket.
     pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
             if self.reg.read.ready.get() {
-                if let Some(r) = self.recv(buf, libc::MSG_PEEK) {
+                if let Some(r) = self.recv_raw(buf.as_mut_ptr(), buf.len(), libc::MSG_PEEK) {
                     return r;
                 }
             }
