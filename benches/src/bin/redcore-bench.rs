@@ -14,7 +14,8 @@
 //! * `redis-benchmark`: the same kind of matrix with stock `redis-benchmark`
 //!   → rows in `throughput.csv` (tool `redis-benchmark`).
 //! * `memory`: bytes per key for strings, small hashes and small sorted sets
-//!   → `memory.csv`.
+//!   → `memory.csv`; RSS per idle connection, fresh and after the
+//!   connections were replaced → `memory_connections.csv`.
 //! * `scaling`: redcore with `--cores 1..=CPUs`, forwarded share, and local
 //!   vs forwarded GET latency → `scaling.csv`, `forwarding.csv`.
 //! * `cost`: server CPU time per request at a fixed open-loop rate that both
@@ -1155,6 +1156,49 @@ impl Bench {
             ],
             &csv,
         )
+        .map_err(|e| e.to_string())?;
+        self.memory_connections()
+    }
+
+    /// RSS per idle client connection, and again after all of them closed
+    /// and as many new ones opened (freed memory reused) → `memory_connections.csv`.
+    fn memory_connections(&mut self) -> Result<(), String> {
+        let n = CONN_SAMPLE;
+        self.say(&format!(
+            "\n## Memory per connection: {n} idle connections (one PING each), fresh server each; RSS after - before, then after closing them and opening {n} new ones"
+        ));
+        let cpus = self.plan.server_cpus.clone();
+        let mut csv = Vec::new();
+        let mut cells: HashMap<&str, Option<(f64, f64)>> = HashMap::new();
+        for kind in [Kind::Redis, Kind::Redcore] {
+            let server = self.start(kind, &cpus, if kind == Kind::Redcore { cpus.len() } else { 0 })?;
+            let name = kind.name();
+            match measure_connections(&server, n) {
+                Ok((open, churned)) => {
+                    self.progress(&format!("connections on {name}: {open:.0} B/connection, {churned:.0} after churn"));
+                    csv.push(vec![name.to_string(), n.to_string(), "ok".into(), format!("{open:.0}"), format!("{churned:.0}")]);
+                    cells.insert(name, Some((open, churned)));
+                }
+                Err(e) => {
+                    self.progress(&format!("connections on {name}: n/a ({e})"));
+                    csv.push(vec![name.to_string(), n.to_string(), format!("n/a: {e}"), String::new(), String::new()]);
+                    cells.insert(name, None);
+                }
+            }
+        }
+        let cell = |s: &str, f: fn((f64, f64)) -> f64| cells.get(s).copied().flatten().map_or("n/a".to_string(), |c| format!("{:.0}", f(c)));
+        self.say(&table(
+            &["", "redis B/connection (RSS)", "redcore B/connection (RSS)"],
+            &[
+                vec!["open".to_string(), cell("redis", |c| c.0), cell("redcore", |c| c.0)],
+                vec!["after churn".to_string(), cell("redis", |c| c.1), cell("redcore", |c| c.1)],
+            ],
+        ));
+        write_csv(
+            &self.args.out.join("memory_connections.csv"),
+            &["server", "connections", "status", "rss_bytes_per_connection", "rss_bytes_per_connection_after_churn"],
+            &csv,
+        )
         .map_err(|e| e.to_string())
     }
 
@@ -1717,6 +1761,46 @@ impl MemSample {
     fn per_key_rss(&self, n: u64) -> f64 {
         self.rss_after.saturating_sub(self.rss_before) as f64 / n.max(1) as f64
     }
+}
+
+/// Idle connections opened by the memory section's connection row.
+const CONN_SAMPLE: usize = 1000;
+
+/// Opens `n` connections to `server`, each answering one PING, and returns
+/// the RSS growth per connection; then closes them, opens `n` new ones and
+/// returns the growth per connection over the first baseline again.
+fn measure_connections(server: &Server, n: usize) -> Result<(f64, f64), String> {
+    use std::io::{Read, Write};
+    let open_all = || -> Result<Vec<std::net::TcpStream>, String> {
+        let mut conns = Vec::with_capacity(n);
+        for _ in 0..n {
+            let mut s = std::net::TcpStream::connect(server.addr()).map_err(|e| format!("connect: {e}"))?;
+            s.set_read_timeout(Some(Duration::from_secs(5))).map_err(|e| e.to_string())?;
+            s.write_all(b"*1\r\n$4\r\nPING\r\n").map_err(|e| e.to_string())?;
+            conns.push(s);
+        }
+        for s in &mut conns {
+            let mut reply = [0u8; 7];
+            s.read_exact(&mut reply).map_err(|e| format!("no PONG: {e}"))?;
+            if &reply != b"+PONG\r\n" {
+                return Err(format!("PING answered {:?}", String::from_utf8_lossy(&reply)));
+            }
+        }
+        Ok(conns)
+    };
+    let settle = || std::thread::sleep(Duration::from_millis(300));
+    settle();
+    let before = server.rss_bytes().ok_or("no RSS")? as f64;
+    let conns = open_all()?;
+    settle();
+    let open = server.rss_bytes().ok_or("no RSS")? as f64;
+    drop(conns);
+    std::thread::sleep(Duration::from_millis(500));
+    let conns = open_all()?;
+    settle();
+    let churned = server.rss_bytes().ok_or("no RSS")? as f64;
+    drop(conns);
+    Ok(((open - before) / n as f64, (churned - before) / n as f64))
 }
 
 fn measure_memory(
