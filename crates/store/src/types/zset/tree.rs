@@ -586,7 +586,17 @@ impl<const B: usize> Tree<B> {
     /// has enough or is its parent's only child (an empty only child is
     /// dropped, leaving `p` empty for its own parent to deal with). Keeps
     /// the keys and counts of `p` exact.
+    ///
+    /// Callers fixing two children in a row may find the second one already
+    /// merged into its left neighbour by the first fix (which can merge more
+    /// than once), its index then past the end: that index means the last
+    /// child, the node it went into, which the first fix left valid.
     fn fix_child(&mut self, p: u32, cl: u32, mut i: usize) {
+        let plen = self.inners[p as usize].len as usize;
+        if plen == 0 {
+            return;
+        }
+        i = i.min(plen - 1);
         loop {
             let pn = &self.inners[p as usize];
             let plen = pn.len as usize;
