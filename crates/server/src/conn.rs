@@ -461,8 +461,9 @@ impl Conn {
             }
         }
         let idx = commands::lookup_index(name)?;
-        // Kept as is: the parser hands out command names interned (static)
-        // or copied, never as a slice of the read buffer.
+        // Kept as is: a known command's name is short, and the parser hands
+        // out short arguments interned (static) or copied, never as a slice
+        // of the read buffer.
         self.last_names[1] = Some((name.clone(), idx));
         self.last_names.swap(0, 1);
         Some(idx)

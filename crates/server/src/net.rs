@@ -382,6 +382,7 @@ impl Socket {
     /// reserving room for `want` bytes there; returns how many bytes were
     /// appended (0 at end of stream). Dropping the future while it waits
     /// loses nothing.
+    ///
     /// The data lands where the parser reads it: no copy through a second
     /// buffer, and no second buffer's cache lines to touch.
     pub async fn read_into(&self, buf: &mut BytesMut, want: usize) -> io::Result<usize> {

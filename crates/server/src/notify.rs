@@ -49,11 +49,14 @@ fn no_change(reply: &Reply) -> bool {
 impl Core {
     /// Publishes the notifications of a write that just ran on this core.
     pub fn notify_write(&self, spec: &CommandSpec, argv: &[Bytes], reply: &Reply) {
-        if self.config.borrow().notify_keyspace_events.is_empty() {
-            return;
-        }
-        let flags = self.config.borrow().notify_keyspace_events.clone();
-        if flags.is_empty() || reply.is_error() || no_change(reply) {
+        let flags = {
+            let cfg = self.config.borrow();
+            if cfg.notify_keyspace_events.is_empty() {
+                return;
+            }
+            cfg.notify_keyspace_events.clone()
+        };
+        if reply.is_error() || no_change(reply) {
             return;
         }
         let (class, event) = event_of(spec);
