@@ -209,7 +209,7 @@ fn write_row_start(server: &mut Server, mode: LogMode) -> Result<(u64, Option<u6
 }
 
 /// One of `rounds` equal parts of a row's warm-up and window on one server.
-fn write_row_part(ctx: &Ctx, server: &mut Server, pipeline: usize, rounds: u32) -> Result<LoadReport, String> {
+fn write_row_part(ctx: &Ctx, server: &mut Server, pipeline: usize, rounds: u32, round: u32) -> Result<LoadReport, String> {
     let spec = LoadSpec {
         clients: 50,
         pipeline,
@@ -217,6 +217,7 @@ fn write_row_part(ctx: &Ctx, server: &mut Server, pipeline: usize, rounds: u32) 
         duration: ctx.duration / rounds,
         keyspace: ctx.keyspace,
         value_size: 32,
+        seed: crate::round_seed(round),
         ..LoadSpec::new(server.addr(), Workload::parse("set").expect("static workload"))
     };
     let result = run_load(&spec);
@@ -294,9 +295,9 @@ fn writes(ctx: &Ctx, say: &mut dyn FnMut(&str)) -> Result<(), String> {
                 .collect();
             // A server that failed its start check does not run.
             let mut runs: Vec<Option<Result<LoadReport, String>>> = starts.iter().map(|s| s.as_ref().err().map(|e| Err(e.clone()))).collect();
-            for i in crate::alternating(rounds) {
+            for (i, round) in crate::alternating(rounds) {
                 if let Ok(server) = &mut servers[i] {
-                    LoadReport::add_part(&mut runs[i], |_| write_row_part(ctx, server, pipeline, rounds));
+                    LoadReport::add_part(&mut runs[i], |_| write_row_part(ctx, server, pipeline, rounds, round));
                 }
             }
             let mut cells = Vec::new();

@@ -538,7 +538,7 @@ impl Bench {
 
     /// Runs a case on one server: probe, then load; n/a with the reason on failure.
     fn measure(&self, server: &mut Server, case: &Case) -> (Outcome, Option<LoadReport>) {
-        match self.load_part(server, case, 1, true) {
+        match self.load_part(server, case, 1, 0, true) {
             Err(e) => (Outcome::Na(e), None),
             Ok(r) => (Outcome::Ok(Measure::from_load(&r)), Some(r)),
         }
@@ -555,12 +555,18 @@ impl Bench {
 
     /// One of `parts` equal parts of a case's warm-up and window on one
     /// server (after a probe when `probe`); the reason when it does not count.
-    fn load_part(&self, server: &mut Server, case: &Case, parts: u32, probe_first: bool) -> Result<LoadReport, String> {
+    /// Part `round` of `parts` of a case's run on one server.
+    fn load_part(&self, server: &mut Server, case: &Case, parts: u32, round: u32, probe_first: bool) -> Result<LoadReport, String> {
         if probe_first {
             let ops: Vec<Op> = case.workload.ops().collect();
             probe(server, &ops)?;
         }
-        let spec = LoadSpec { warmup: self.plan.warmup / parts, duration: self.plan.duration / parts, ..self.spec(server, case) };
+        let spec = LoadSpec {
+            warmup: self.plan.warmup / parts,
+            duration: self.plan.duration / parts,
+            seed: redcore_benches::round_seed(round),
+            ..self.spec(server, case)
+        };
         let result = run_load(&spec);
         if !server.alive() {
             return Err(format!("server died: {}", redcore_benches::server::tail(&server.log, 300)));
@@ -619,10 +625,10 @@ impl Bench {
         let mut runs: [Option<Result<LoadReport, String>>; 2] = [None, None];
         let mut cpu = [CpuUse::default(); 2];
         let mut round_ops: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
-        for i in alternating(rounds) {
+        for (i, round) in alternating(rounds) {
             let meter = CpuMeter::start(servers[i].pid);
             LoadReport::add_part(&mut runs[i], |first| {
-                let part = self.load_part(&mut servers[i], case, rounds, first);
+                let part = self.load_part(&mut servers[i], case, rounds, round, first);
                 if let Ok(r) = &part {
                     round_ops[i].push(r.throughput());
                 }
@@ -937,7 +943,7 @@ impl Bench {
         let requests = ((guess * self.plan.rb_secs) as u64 / rounds as u64).max(2000);
         let mut done: [Vec<Measure>; 2] = [Vec::new(), Vec::new()];
         let mut failed: [Option<String>; 2] = [None, None];
-        for i in alternating(rounds) {
+        for (i, _) in alternating(rounds) {
             if failed[i].is_some() {
                 continue;
             }
@@ -1523,7 +1529,7 @@ impl Bench {
                 let mut runs: [Option<Result<LoadReport, String>>; 2] = [None, None];
                 // (commands processed, commands forwarded) over the rounds.
                 let mut counts: [Option<(u64, u64)>; 2] = [Some((0, 0)); 2];
-                for i in alternating(rounds) {
+                for (i, round) in alternating(rounds) {
                     let spec = LoadSpec {
                         clients,
                         pipeline,
@@ -1536,6 +1542,7 @@ impl Bench {
                         conn_core: Some(conn),
                         server_cores: 2,
                         spin: self.load_spin(&cpus),
+                        seed: redcore_benches::round_seed(round),
                         ..LoadSpec::new(server.addr(), Workload::parse("get").expect("static workload"))
                     };
                     let count = &mut counts[i];
