@@ -231,7 +231,7 @@ impl Conn {
                 }
                 if batch.len() > 1 {
                     self.warm(&batch, &routes);
-                } else if crate::net::readers_waiting() {
+                } else if crate::net::readers_waiting() && self.core.warm_pays() {
                     // One request, and other connections woken in this turn
                     // have not read theirs yet: let them, so that the keys
                     // of all are fetched together (`Core::queue_warm`).

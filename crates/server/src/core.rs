@@ -281,6 +281,14 @@ pub struct Core {
 /// The most keys `prefetch_keys` fetches at once, and `queue_warm` queues.
 const MAX_WARM_KEYS: usize = 256;
 
+/// Below this many keys in the core's shard, keys are not fetched ahead
+/// (`warm_pays`). Each key a command touches costs a few cache lines (table
+/// group, node, the value's first line), so a few thousand keys stay in a
+/// 1-2 MB L2 cache, where fetching ahead finds nothing to overlap and only
+/// costs: with 1000 keys, LPUSH:LPOP from 50 clients ran 2.5 % faster
+/// without it; with 100000 keys, GET:SET ran 6 % slower without it.
+const WARM_MIN_KEYS: usize = 8192;
+
 impl Core {
     pub fn new(id: usize, node: Arc<Node>, config: Config, mesh: Arc<crate::mesh::Mesh>, persist: crate::persistence::Persist) -> Rc<Core> {
         let n = node.cores();
@@ -417,6 +425,9 @@ impl Core {
     /// instead of each stalling its own command, which then finds the lines
     /// cached. Container commands also get their value's first heap line.
     pub fn prefetch_keys<'a>(&self, cmds: impl Iterator<Item = (usize, &'a [Bytes], Option<slots::Slot>)>) {
+        if !self.warm_pays() {
+            return;
+        }
         // Filled as it goes: zeroing a whole array of MAX_WARM_KEYS entries
         // on each call cost more than the rest of the function (perf annotate).
         let mut keys: Vec<(slots::Slot, &[u8])> = Vec::with_capacity(32);
@@ -459,6 +470,13 @@ impl Core {
             }
         }
         values
+    }
+
+    /// Whether fetching keys ahead (`prefetch_keys`, `queue_warm`) pays:
+    /// whether the shard holds more keys than the CPU caches keep
+    /// (`WARM_MIN_KEYS`).
+    pub fn warm_pays(&self) -> bool {
+        self.shard.borrow().len() >= WARM_MIN_KEYS
     }
 
     /// Queues the keys this core owns among `cmds` for the next
