@@ -186,15 +186,15 @@ fn run(args: Args) -> Result<(), String> {
     let plan = Plan {
         quick,
         warmup: secs(args.warmup.unwrap_or(if quick { 0.2 } else { 1.0 })),
-        duration: secs(args.duration.unwrap_or(if quick { 0.5 } else { 5.0 })),
-        rounds: args.rounds.unwrap_or(if quick { 1 } else { 3 }).max(1),
+        duration: secs(args.duration.unwrap_or(if quick { 0.5 } else { 10.0 })),
+        rounds: args.rounds.unwrap_or(if quick { 1 } else { 5 }).max(1),
         keyspace: args
             .keyspace
             .unwrap_or(if quick { 10_000 } else { 100_000 }),
         memory_keys: args
             .memory_keys
             .unwrap_or(if quick { 100_000 } else { 1_000_000 }),
-        rb_secs: if quick { 0.3 } else { 4.0 },
+        rb_secs: if quick { 0.3 } else { 6.0 },
         server_cpus,
         client_cpus,
         all_cpus,
