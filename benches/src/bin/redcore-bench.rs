@@ -145,9 +145,12 @@ struct Bench {
     plan: Plan,
     work: PathBuf,
     summary: String,
-    /// Closed-loop throughput per (clients, pipeline, value size, server), to
-    /// size redis-benchmark runs and the open-loop rates.
+    /// Closed-loop throughput per (clients, pipeline, value size, server), of
+    /// the last row of that shape, to size redis-benchmark runs.
     rates: HashMap<(usize, usize, usize, Kind), f64>,
+    /// Closed-loop throughput per (workload, clients, pipeline, value size,
+    /// server), for the open-loop rates.
+    workload_rates: HashMap<(String, usize, usize, usize, Kind), f64>,
     rows: Vec<Row>,
     curves: Vec<Vec<String>>,
 }
@@ -215,6 +218,7 @@ fn run(args: Args) -> Result<(), String> {
         work,
         summary: String::new(),
         rates: HashMap::new(),
+        workload_rates: HashMap::new(),
         rows: Vec::new(),
         curves: Vec::new(),
     };
@@ -657,6 +661,10 @@ impl Bench {
                         (case.clients, case.pipeline, case.value_size, server.kind),
                         r.throughput(),
                     );
+                    self.workload_rates.insert(
+                        (case.name.clone(), case.clients, case.pipeline, case.value_size, server.kind),
+                        r.throughput(),
+                    );
                 }
             }
             match server.kind {
@@ -728,10 +736,20 @@ impl Bench {
                 c.subscribers = 50;
                 self.compare(&mut servers, &c);
             }
-            // Open loop at half the slower server's closed-loop rate: latency
-            // under a load both can sustain, free of coordinated omission.
-            for (pipeline, fallback) in [(1usize, 20_000.0), (16, 100_000.0)] {
-                let base = self.rate(50, pipeline, 32, f64::min).unwrap_or(fallback);
+            // Open loop at half the slower server's closed-loop rate of the
+            // same workload without pipelining: latency under a load both can
+            // sustain, free of coordinated omission. The pipeline 16 row uses
+            // that rate too: an open-loop client sends each request at its
+            // own time, so requests arrive one by one and are not batched as
+            // in a closed-loop pipeline, and half the pipelined rate would
+            // overload both servers. (Before session 12 the base was the last
+            // row of the shape's rate: MGET's.)
+            let base = [Kind::Redis, Kind::Redcore]
+                .iter()
+                .filter_map(|&k| self.workload_rates.get(&("GET:SET 10:1".to_string(), 50, 1, 32, k)).copied())
+                .reduce(f64::min)
+                .unwrap_or(20_000.0);
+            for pipeline in [1usize, 16] {
                 let mut c = case("get:10,set:1", "GET:SET 10:1", 50, pipeline, 32, ks);
                 c.rate = Some((base * 0.5).max(1000.0).round());
                 self.compare(&mut servers, &c);
@@ -779,7 +797,7 @@ impl Bench {
         };
         let mut servers = [self.start(Kind::Redis, &cpus, 0)?, Server::start(&redcore)?];
         self.say(&format!(
-            "\n## Cost per request: server CPU time per request in open loop at half the slower server's closed-loop rate (redis pid {}, redcore pid {} --cores {cores} with spin-before-park-us = 0)",
+            "\n## Cost per request: server CPU time per request in open loop at half the slower server's closed-loop rate without pipelining (redis pid {}, redcore pid {} --cores {cores} with spin-before-park-us = 0)",
             servers[0].pid, servers[1].pid
         ));
         let ks = self.plan.keyspace;
@@ -806,10 +824,15 @@ impl Bench {
             if !self.wanted(&format!("{} 32B c50 P{pipeline}", case.name)) {
                 continue;
             }
-            // The closed-loop rate of each server, here and now.
+            // The closed-loop rate of each server without pipelining, here
+            // and now. Also for the pipeline 16 rows: in open loop requests
+            // arrive one by one, not in batches, and half the pipelined
+            // closed-loop rate kept both servers 98 % busy (session 12), which
+            // makes CPU time per request read 1/rate for both.
+            let closed = Case { pipeline: 1, ..case.clone() };
             let mut rates = Vec::new();
             for server in servers.iter_mut() {
-                if let (Outcome::Ok(m), _) = self.measure(server, &case) {
+                if let (Outcome::Ok(m), _) = self.measure(server, &closed) {
                     rates.push(m.ops);
                 }
             }
@@ -822,11 +845,18 @@ impl Bench {
         }
         let rows: Vec<Row> = self.rows.drain(first..).collect();
         let per_request = |o: &Outcome| o.measure().and_then(|m| Some(m.server_cpu? * cores as f64 * 1e6 / m.ops));
+        // A server this busy has no idle time left to measure against: its
+        // CPU time per request is about 1/rate, and for redcore it includes
+        // waking up for each few requests (it parks between them with
+        // spin-before-park-us = 0), which costs less per request under more
+        // load. An upper bound of the work per request, then.
+        let saturated = |o: &Outcome| o.measure().and_then(|m| m.server_cpu).is_some_and(|busy| busy >= 0.95);
         let mut lines = Vec::new();
         let mut csv = Vec::new();
         for r in &rows {
             let (a, b) = (per_request(&r.redis), per_request(&r.redcore));
-            let us = |v: Option<f64>| v.map_or("n/a".to_string(), |v| format!("{v:.2}"));
+            let (sat_a, sat_b) = (saturated(&r.redis), saturated(&r.redcore));
+            let us = |v: Option<f64>, sat: bool| v.map_or("n/a".to_string(), |v| format!("{v:.2}{}", if sat { "*" } else { "" }));
             let ratio = match (a, b) {
                 (Some(a), Some(b)) if b > 0.0 => Some(a / b),
                 _ => None,
@@ -837,8 +867,8 @@ impl Bench {
             };
             lines.push(vec![
                 r.label(),
-                us(a),
-                us(b),
+                us(a, sat_a),
+                us(b, sat_b),
                 ratio.map_or("n/a".into(), |x| format!("{x:.2}")),
                 lat(|m| m.p50_us),
                 lat(|m| m.p99_us),
@@ -860,7 +890,7 @@ impl Bench {
             ]);
         }
         self.say(&format!(
-            "CPU µs/request = server CPU time / requests served; ratio = Redis's / redcore's (above 1: redcore does the same work with less CPU)\n{}",
+            "CPU µs/request = server CPU time / requests served; ratio = Redis's / redcore's (above 1: redcore does the same work with less CPU);\n* = the server was at least 95 % busy during the row: its figure is then about 1/rate, an upper bound of its work per request (for redcore it includes waking up from park for every few requests, which costs less per request under more load)\n{}",
             table(&["workload", "redis CPU µs/req", "redcore CPU µs/req", "ratio", "p50 µs (redis / redcore)", "p99 µs"], &lines)
         ));
         write_csv(
