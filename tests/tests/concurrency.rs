@@ -5,6 +5,7 @@
 //! - SUNION over every set always has exactly the original members (a
 //!   member is never in two sets, nor in none, at any instant);
 //! - MGET never returns values from two different MSETs.
+//!
 //! At the end the lists hold exactly the original elements.
 
 use rand::{Rng, SeedableRng};

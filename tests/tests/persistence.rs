@@ -52,9 +52,12 @@ fn check_steps(c: &mut redis::Connection, n: usize, max: usize) {
     }
 }
 
+/// Acknowledged write counts over time, shared with the writer thread.
+type Progress = Arc<Mutex<Vec<(Instant, usize)>>>;
+
 /// Writes steps from a thread until the server dies; returns (acknowledged
-/// count over time, stop flag).
-fn start_writer(url: String) -> (Arc<Mutex<Vec<(Instant, usize)>>>, thread::JoinHandle<usize>, Arc<AtomicBool>) {
+/// count over time, the thread, stop flag).
+fn start_writer(url: String) -> (Progress, thread::JoinHandle<usize>, Arc<AtomicBool>) {
     let progress = Arc::new(Mutex::new(vec![(Instant::now(), 0usize)]));
     let stop = Arc::new(AtomicBool::new(false));
     let (p, st) = (progress.clone(), stop.clone());

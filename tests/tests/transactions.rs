@@ -456,7 +456,9 @@ fn watch_sees_every_kind_of_write() {
     let mut other = s.raw();
     // "x" and "b" live on different cores.
     assert_ne!(core_of("x"), core_of("b"));
-    let cases: &[(&str, &[&[&str]], &[&[&str]])] = &[
+    // (name, setup commands, commands queued in MULTI)
+    type Case<'a> = (&'a str, &'a [&'a [&'a str]], &'a [&'a [&'a str]]);
+    let cases: &[Case] = &[
         ("EXPIRE", &[&["SET", "x", "1"]], &[&["EXPIRE", "x", "100"]]),
         ("PERSIST", &[&["SET", "x", "1", "EX", "100"]], &[&["PERSIST", "x"]]),
         ("RENAME into", &[&["SET", "x", "1"], &["SET", "b", "2"]], &[&["RENAME", "b", "x"]]),
@@ -611,7 +613,7 @@ fn node_wide_commands_in_exec_alongside_cross_core_commands() {
         let errs = errors.lock().unwrap().clone();
         let counts: Vec<usize> = progress.iter().map(|p| p.load(Ordering::Relaxed)).collect();
         eprintln!("{variant:?}: progress {counts:?}");
-        if !errs.is_empty() || counts.iter().any(|&n| n == 0) {
+        if !errs.is_empty() || counts.contains(&0) {
             failures.push(format!("MULTI; INCR key; {}; EXEC: progress {counts:?}, errors {errs:?}", variant.join(" ")));
         }
     }

@@ -51,7 +51,7 @@ fn err(msg: &str) -> CmdError {
 /// Nil when the key does not exist.
 pub fn dump(shard: &mut Shard, argv: &[Bytes]) -> CmdResult {
     Ok(match shard.get(&argv[1]) {
-        Some(e) => Reply::Bulk(Bytes::from(dump_payload(&e.value))),
+        Some(e) => Reply::Bulk(Bytes::from(dump_payload(e.value))),
         None => Reply::Nil,
     })
 }

@@ -221,7 +221,7 @@ pub fn mget(shard: &mut Shard, argv: &[Bytes]) -> CmdResult {
 /// MSET key value [key value ...]
 /// ```
 pub fn mset(shard: &mut Shard, argv: &[Bytes]) -> CmdResult {
-    if argv.len() % 2 == 0 {
+    if argv.len().is_multiple_of(2) {
         return Err(CmdError::WrongArity("mset".into()));
     }
     for pair in argv[1..].chunks_exact(2) {
@@ -234,7 +234,7 @@ pub fn mset(shard: &mut Shard, argv: &[Bytes]) -> CmdResult {
 /// MSETNX key value [key value ...]
 /// ```
 pub fn msetnx(shard: &mut Shard, argv: &[Bytes]) -> CmdResult {
-    if argv.len() % 2 == 0 {
+    if argv.len().is_multiple_of(2) {
         return Err(CmdError::WrongArity("msetnx".into()));
     }
     if argv[1..].chunks_exact(2).any(|p| shard.contains(&p[0])) {

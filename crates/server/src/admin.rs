@@ -477,7 +477,7 @@ async fn config(core: &Core, tx: Option<crate::core::TxId>, argv: &[Bytes]) -> R
             }
             Reply::Map(out)
         }
-        b"SET" if argv.len() >= 4 && argv.len() % 2 == 0 => {
+        b"SET" if argv.len() >= 4 && argv.len().is_multiple_of(2) => {
             let pairs: Vec<(String, String)> = argv[2..]
                 .chunks_exact(2)
                 .map(|p| (String::from_utf8_lossy(&p[0]).to_ascii_lowercase(), String::from_utf8_lossy(&p[1]).into_owned()))

@@ -46,7 +46,6 @@ async fn wait(slots: &[Rc<Slot<Vec<Out>>>], deadline: Option<Instant>, stream: &
     let pushes = conn.sub.clone().filter(|_| conn.proto == resp::Protocol::Resp3);
     loop {
         let woke = {
-            let stream = &*stream;
             let filled = poll_fn(|cx| if slots.iter().any(|s| s.poll_filled(cx)) { Poll::Ready(Wake::Filled) } else { Poll::Pending });
             let timer = async {
                 match deadline {

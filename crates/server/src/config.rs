@@ -65,7 +65,7 @@ fn parse_yes_no(s: &str) -> Result<bool, String> {
 /// Parses snapshot rules "seconds changes [seconds changes ...]".
 pub fn parse_save_rules(s: &str) -> Result<Vec<(u64, u64)>, String> {
     let nums: Vec<&str> = s.split_whitespace().collect();
-    if nums.len() % 2 != 0 {
+    if !nums.len().is_multiple_of(2) {
         return Err("Invalid save parameters".into());
     }
     nums.chunks(2)
@@ -294,7 +294,7 @@ impl Config {
 
     /// Applies CONFIG SET for the keys that may change at run time.
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
-        let num = |v: &str| v.parse::<usize>().map_err(|_| format!("argument couldn't be parsed into an integer"));
+        let num = |v: &str| v.parse::<usize>().map_err(|_| "argument couldn't be parsed into an integer".to_string());
         match key {
             "proto-max-bulk-len" => self.proto_max_bulk_len = num(value)?.max(1024),
             "max-multibulk-len" => self.max_multibulk_len = num(value)?.max(1),

@@ -816,16 +816,17 @@ impl Core {
                 self.gate.borrow_mut().holder = None;
                 Out::Done
             }
-            Op::ConfigSet(k, v) => match {
-                let r = self.config.borrow_mut().set(&k, &v);
-                r
-            } {
-                Ok(()) => {
-                    self.apply_notify_flags();
-                    Out::Done
+            Op::ConfigSet(k, v) => {
+                // The config is borrowed for the set only: the flags read it again.
+                let set = self.config.borrow_mut().set(&k, &v);
+                match set {
+                    Ok(()) => {
+                        self.apply_notify_flags();
+                        Out::Done
+                    }
+                    Err(e) => Out::Reply(Reply::error(format!("ERR {e}"))),
                 }
-                Err(e) => Out::Reply(Reply::error(format!("ERR {e}"))),
-            },
+            }
             Op::Stats => Out::Stats(self.stats()),
             Op::PersistStats => Out::Persist(self.persist.stats()),
             Op::Publish { channel, message, sharded } => {

@@ -74,7 +74,7 @@ pub fn combinable(multi: MultiKey) -> bool {
 pub fn enqueue(core: &Rc<Core>, multi: MultiKey, cmd: u16, argv: Vec<Bytes>) -> Rc<Slot<Reply>> {
     debug_assert!(combinable(multi));
     let reply = Rc::new(Slot::default());
-    if multi == MultiKey::Pairs && argv.len() % 2 == 0 {
+    if multi == MultiKey::Pairs && argv.len().is_multiple_of(2) {
         reply.fill(CmdError::WrongArity(commands::table()[cmd as usize].name.into()).into());
         return reply;
     }
@@ -180,7 +180,7 @@ pub async fn run_in(core: &Core, multi: MultiKey, cmd: u16, argv: Vec<Bytes>, ou
     match multi {
         MultiKey::SumInts | MultiKey::Gather | MultiKey::Pairs => {
             let width = if multi == MultiKey::Pairs { 2 } else { 1 };
-            if multi == MultiKey::Pairs && argv.len() % 2 == 0 {
+            if multi == MultiKey::Pairs && argv.len().is_multiple_of(2) {
                 return CmdError::WrongArity(spec.name.into()).into();
             }
             core.lock_all(tx, &cores).await;
@@ -189,7 +189,7 @@ pub async fn run_in(core: &Core, multi: MultiKey, cmd: u16, argv: Vec<Bytes>, ou
             combine(multi, &groups, results, argv.len())
         }
         MultiKey::PairsNx => {
-            if argv.len() % 2 == 0 {
+            if argv.len().is_multiple_of(2) {
                 return CmdError::WrongArity(spec.name.into()).into();
             }
             core.lock_all(tx, &cores).await;

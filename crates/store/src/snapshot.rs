@@ -121,8 +121,9 @@ impl Shard {
             return;
         }
         let mut frozen: Vec<SlotTable> = (0..SLOT_COUNT).map(|_| HashTable::new()).collect();
-        for slot in st.next_slot as usize..SLOT_COUNT as usize {
-            frozen[slot] = std::mem::take(&mut self.slots[slot]);
+        let first = st.next_slot as usize;
+        for (dst, src) in frozen[first..].iter_mut().zip(&mut self.slots[first..]) {
+            *dst = std::mem::take(src);
         }
         for (k, old) in st.saved.drain() {
             let slot = key_slot(&k) as usize;
