@@ -289,6 +289,11 @@ fn split_cpus(
     (server, client)
 }
 
+/// What `get` gives for each server kind, combined with `pick`.
+fn pick_servers(get: impl Fn(Kind) -> Option<f64>, pick: fn(f64, f64) -> f64) -> Option<f64> {
+    [Kind::Redis, Kind::Redcore].into_iter().filter_map(get).reduce(pick)
+}
+
 /// Indexes of the Redis and the redcore server in a pair.
 fn redis_first(servers: &[Server; 2]) -> (usize, usize) {
     if servers[0].kind == Kind::Redis {
@@ -557,9 +562,9 @@ impl Bench {
         }
     }
 
-    /// One of `parts` equal parts of a case's warm-up and window on one
-    /// server (after a probe when `probe`); the reason when it does not count.
-    /// Part `round` of `parts` of a case's run on one server.
+    /// Round `round` of `parts` equal parts of a case's warm-up and window
+    /// on one server (after a probe when `probe_first`), with that round's
+    /// load seed; the reason when it does not count.
     fn load_part(&self, server: &mut Server, case: &Case, parts: u32, round: u32, probe_first: bool) -> Result<LoadReport, String> {
         if probe_first {
             let ops: Vec<Op> = case.workload.ops().collect();
@@ -590,14 +595,13 @@ impl Bench {
         value_size: usize,
         pick: fn(f64, f64) -> f64,
     ) -> Option<f64> {
-        [Kind::Redis, Kind::Redcore]
-            .iter()
-            .filter_map(|k| {
-                self.rates
-                    .get(&(clients, pipeline, value_size, *k))
-                    .copied()
-            })
-            .reduce(pick)
+        pick_servers(|k| self.rates.get(&(clients, pipeline, value_size, k)).copied(), pick)
+    }
+
+    /// The closed-loop rate measured for one workload (by row name) and
+    /// shape, both servers combined with `pick`.
+    fn workload_rate(&self, name: &str, clients: usize, pipeline: usize, value_size: usize, pick: fn(f64, f64) -> f64) -> Option<f64> {
+        pick_servers(|k| self.workload_rates.get(&(name.to_string(), clients, pipeline, value_size, k)).copied(), pick)
     }
 
     fn wanted(&self, label: &str) -> bool {
@@ -744,11 +748,7 @@ impl Bench {
             // in a closed-loop pipeline, and half the pipelined rate would
             // overload both servers. (Before session 12 the base was the last
             // row of the shape's rate: MGET's.)
-            let base = [Kind::Redis, Kind::Redcore]
-                .iter()
-                .filter_map(|&k| self.workload_rates.get(&("GET:SET 10:1".to_string(), 50, 1, 32, k)).copied())
-                .reduce(f64::min)
-                .unwrap_or(20_000.0);
+            let base = self.workload_rate("GET:SET 10:1", 50, 1, 32, f64::min).unwrap_or(20_000.0);
             for pipeline in [1usize, 16] {
                 let mut c = case("get:10,set:1", "GET:SET 10:1", 50, pipeline, 32, ks);
                 c.rate = Some((base * 0.5).max(1000.0).round());
@@ -805,6 +805,9 @@ impl Bench {
             prefill(s, ks, 32)?;
         }
         let first = self.rows.len();
+        // The slower server's closed-loop rate per workload, measured once
+        // for its two rows.
+        let mut slower_rates: HashMap<&str, Option<f64>> = HashMap::new();
         for (spec, name, keyspace, pipeline) in [
             ("get:10,set:1", "GET:SET 10:1", ks, 1usize),
             ("get:10,set:1", "GET:SET 10:1", ks, 16),
@@ -829,14 +832,17 @@ impl Bench {
             // arrive one by one, not in batches, and half the pipelined
             // closed-loop rate kept both servers 98 % busy (session 12), which
             // makes CPU time per request read 1/rate for both.
-            let closed = Case { pipeline: 1, ..case.clone() };
-            let mut rates = Vec::new();
-            for server in servers.iter_mut() {
-                if let (Outcome::Ok(m), _) = self.measure(server, &closed) {
-                    rates.push(m.ops);
+            if !slower_rates.contains_key(name) {
+                let closed = Case { pipeline: 1, ..case.clone() };
+                let mut rates = Vec::new();
+                for server in servers.iter_mut() {
+                    if let (Outcome::Ok(m), _) = self.measure(server, &closed) {
+                        rates.push(m.ops);
+                    }
                 }
+                slower_rates.insert(name, rates.into_iter().reduce(f64::min));
             }
-            let Some(slower) = rates.into_iter().reduce(f64::min) else {
+            let Some(slower) = slower_rates[name] else {
                 self.progress(&format!("{name} P{pipeline}: no closed-loop rate, skipped"));
                 continue;
             };
