@@ -34,16 +34,19 @@ pub(crate) fn write_i64(out: &mut bytes::BytesMut, v: i64) {
     out.extend_from_slice(format_i64(v, &mut [0u8; 20]));
 }
 
+/// "00", "01", ... "99" back to back.
+pub(crate) static DIGIT_PAIRS: [u8; 200] = *b"0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
 /// The decimal text of `v`, written into the end of `buf` (20 bytes hold any
 /// i64, sign included).
 pub fn format_i64(v: i64, buf: &mut [u8; 20]) -> &[u8] {
     // Two digits per division: lengths and counts on the wire (LPUSH's
     // new length, say) run to several digits.
-    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
-2021222324252627282930313233343536373839\
-4041424344454647484950515253545556575859\
-6061626364656667686970717273747576777879\
-8081828384858687888990919293949596979899";
+    const PAIRS: &[u8; 200] = &DIGIT_PAIRS;
     let mut i = buf.len();
     let mut n = v.unsigned_abs();
     while n >= 100 {

@@ -109,15 +109,20 @@ impl Reply {
 
     /// An array of these byte strings as bulk strings, in wire form.
     pub fn bulk_array(parts: &[&[u8]]) -> Reply {
-        let payload: usize = parts.iter().map(|p| p.len()).sum();
-        let mut out = BytesMut::with_capacity(payload + 16 * parts.len() + 16);
-        put_len(&mut out, b'*', parts.len());
-        for p in parts {
-            put_bulk(&mut out, p);
-        }
+        // Sized exactly up front, so every write below is a plain store
+        // into reserved space (range replies are a hot path: ZRANGE 0 9).
+        let size = len_line_size(parts.len()) + parts.iter().map(|p| len_line_size(p.len()) + p.len() + 2).sum::<usize>();
         // A vector, not `Bytes`: a `Bytes` made from a vector with spare
         // capacity costs a second allocation and reference counting.
-        Reply::BulkArray(Vec::from(out))
+        let mut out = Vec::with_capacity(size);
+        push_len_line(&mut out, b'*', parts.len());
+        for p in parts {
+            push_len_line(&mut out, b'$', p.len());
+            out.extend_from_slice(p);
+            out.extend_from_slice(b"\r\n");
+        }
+        debug_assert_eq!(out.len(), size);
+        Reply::BulkArray(out)
     }
 
     /// [`Reply::bulk_array`] of what `parts` yields. Short ranges (the
@@ -249,6 +254,29 @@ fn put_int(out: &mut BytesMut, prefix: u8, v: i64) {
 fn put_len(out: &mut BytesMut, prefix: u8, len: usize) {
     // Lengths beyond i64::MAX cannot exist in memory.
     put_int(out, prefix, i64::try_from(len).unwrap_or(i64::MAX));
+}
+
+/// Bytes of a `<prefix><len>\r\n` line.
+fn len_line_size(len: usize) -> usize {
+    match len {
+        0..=9 => 4,
+        10..=99 => 5,
+        _ => 3 + len.ilog10() as usize + 1,
+    }
+}
+
+/// `<prefix><len>\r\n` appended to a vector (see [`put_int`]).
+#[inline]
+fn push_len_line(out: &mut Vec<u8>, prefix: u8, len: usize) {
+    match len {
+        0..=9 => out.extend_from_slice(&[prefix, b'0' + len as u8, b'\r', b'\n']),
+        10..=99 => out.extend_from_slice(&[prefix, b'0' + (len / 10) as u8, b'0' + (len % 10) as u8, b'\r', b'\n']),
+        _ => {
+            out.push(prefix);
+            out.extend_from_slice(crate::number::format_i64(i64::try_from(len).unwrap_or(i64::MAX), &mut [0u8; 20]));
+            out.extend_from_slice(b"\r\n");
+        }
+    }
 }
 
 fn put_bulk(out: &mut BytesMut, payload: &[u8]) {

@@ -74,6 +74,32 @@ std::thread_local! {
 /// The command name `name` as a `'static` slice shared by every request
 /// that spells it so: its `Bytes` then costs no allocation or copy. `None`
 /// for a long name, or once this thread holds `INTERN_MAX_NAMES`.
+/// Every byte value once, for one-byte arguments (see [`arg_bytes`]).
+static ONE_BYTE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = i as u8;
+        i += 1;
+    }
+    t
+};
+
+/// An argument as an owned `Bytes`. The shortest ones (a single byte, two
+/// digits, `-1`: the `0 9` of ZRANGE, the `0 -1` of LRANGE, INCRBY's `1`)
+/// point into static tables instead of taking an allocation each.
+fn arg_bytes(a: &[u8]) -> Bytes {
+    match *a {
+        [c] => Bytes::from_static(&ONE_BYTE[c as usize..c as usize + 1]),
+        [b'-', b'1'] => Bytes::from_static(b"-1"),
+        [hi @ b'0'..=b'9', lo @ b'0'..=b'9'] => {
+            let at = usize::from(hi - b'0') * 20 + usize::from(lo - b'0') * 2;
+            Bytes::from_static(&crate::number::DIGIT_PAIRS[at..at + 2])
+        }
+        _ => Bytes::copy_from_slice(a),
+    }
+}
+
 fn intern_name(name: &[u8]) -> Option<&'static [u8]> {
     if name.is_empty() || name.len() > INTERN_MAX_LEN {
         return None;
@@ -254,7 +280,7 @@ impl RequestParser {
             Some(n) => Bytes::from_static(n),
             None => Bytes::copy_from_slice(name),
         });
-        args.extend(spans[1..count].iter().map(|&(start, len)| Bytes::copy_from_slice(&b[start..start + len])));
+        args.extend(spans[1..count].iter().map(|&(start, len)| arg_bytes(&b[start..start + len])));
         self.consume(buf, at);
         Some(args)
     }
@@ -376,7 +402,7 @@ impl RequestParser {
             let arg = if len >= ZERO_COPY_MIN {
                 buf.split_to(len).freeze()
             } else {
-                let arg = Bytes::copy_from_slice(&buf[..len]);
+                let arg = arg_bytes(&buf[..len]);
                 buf.advance(len);
                 arg
             };

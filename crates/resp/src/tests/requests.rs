@@ -394,3 +394,31 @@ fn command_names_are_interned_and_bounded() {
     }
     assert_eq!(cmds.last().unwrap()[0], Bytes::from(long));
 }
+
+#[test]
+fn short_arguments_read_back_exactly_on_both_paths() {
+    // One- and two-byte arguments come from static tables: every byte value,
+    // every two-digit number, `-1`, and two-byte strings that are neither.
+    let mut shorts: Vec<Vec<u8>> = (0..=255u8).map(|c| vec![c]).collect();
+    shorts.extend((0..100).map(|n| format!("{n:02}").into_bytes()));
+    shorts.extend([b"-1".to_vec(), b"-2".to_vec(), b"1a".to_vec(), b"a1".to_vec(), b"\r\n".to_vec()]);
+    for arg in &shorts {
+        let mut frame = b"*2\r\n$3\r\nGET\r\n".to_vec();
+        frame.extend(format!("${}\r\n", arg.len()).bytes());
+        frame.extend(arg);
+        frame.extend(b"\r\n");
+        let expect = argv(&[b"GET", arg]);
+        // The whole frame at once (fast path), then byte by byte (general path).
+        assert_eq!(parse_all(&frame).0, vec![expect.clone()], "{arg:?}");
+        let mut p = RequestParser::default();
+        let mut buf = BytesMut::new();
+        let mut got = None;
+        for &b in &frame {
+            buf.extend_from_slice(&[b]);
+            if let Some(c) = p.next_command(&mut buf).unwrap() {
+                got = Some(c);
+            }
+        }
+        assert_eq!(got, Some(expect), "{arg:?}");
+    }
+}
