@@ -109,7 +109,8 @@ struct Args {
     /// Keys loaded before the snapshot in the persistence section (default 1000000, quick 100000).
     #[arg(long)]
     snapshot_keys: Option<u64>,
-    /// Only run throughput rows whose label contains this text.
+    /// Only run throughput rows whose label contains this text, or one of
+    /// several texts separated by `|` (`--filter 'LPUSH|fan-out'`).
     #[arg(long)]
     filter: Option<String>,
     /// Core counts of the scaling section, e.g. `1,2,4,8` (default: 1 to
@@ -608,7 +609,7 @@ impl Bench {
         self.args
             .filter
             .as_deref()
-            .is_none_or(|f| label.contains(f))
+            .is_none_or(|f| f.split('|').any(|f| label.contains(f)))
     }
 
     /// Runs one case on both servers and keeps the row.
