@@ -1,5 +1,6 @@
 //! criterion micro-benchmarks of the hot paths below the network:
-//! the RESP request parser, slot hashing, and a shard's insert/get.
+//! the RESP request parser, slot hashing, a shard's insert/get, and
+//! ZRANGE's range walk and reply.
 //!
 //! `cargo bench -p redcore-benches --bench micro` (add `-- --quick` style
 //! criterion options to shorten it; `benches/run.sh` does).
@@ -8,7 +9,8 @@ use std::hint::black_box;
 
 use bytes::{Bytes, BytesMut};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use resp::RequestParser;
+use resp::{Protocol, Reply, RequestParser};
+use store::types::ZSet;
 use store::{Shard, Value};
 
 fn key(n: u64) -> Vec<u8> {
@@ -40,6 +42,11 @@ fn resp_parser(c: &mut Criterion) {
     for n in 0..16 {
         encode(&[b"SET", &key(n), &big_value], &mut big_sets);
     }
+    // redis-benchmark's `ZRANGE myzset 0 9`: short arguments.
+    let mut zranges = Vec::new();
+    for _ in 0..16 {
+        encode(&[b"ZRANGE", b"myzset", b"0", b"9"], &mut zranges);
+    }
     let mut inline = Vec::new();
     for n in 0..16 {
         inline.extend_from_slice(format!("GET key:{n:012}\r\n").as_bytes());
@@ -48,6 +55,7 @@ fn resp_parser(c: &mut Criterion) {
         ("get_x16", &gets),
         ("set32_x16", &sets),
         ("set1k_x16", &big_sets),
+        ("zrange_0_9_x16", &zranges),
         ("inline_get_x16", &inline),
     ] {
         g.throughput(Throughput::Elements(16));
@@ -162,5 +170,43 @@ fn shard_ops(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, resp_parser, slot_hashing, shard_ops);
+/// ZRANGE key r r+9 on a 100 000 member sorted set, as the command runs
+/// it: the walk from a rank, the reply built from the members, and that
+/// reply written into a connection's output buffer. The ranks cycle
+/// through 64 fixed ones, so the touched members stay in the CPU caches
+/// and the figures are the CPU work, not memory latency.
+fn zset_range(c: &mut Criterion) {
+    let mut g = c.benchmark_group("zset");
+    const N: usize = 100_000;
+    let mut z = ZSet::new();
+    for n in 0..N {
+        z.insert(format!("element:{n:06}").as_bytes(), (n * 7919 % N) as f64);
+    }
+    let ranks: Vec<usize> = (0..64).map(|i| i * 7919 % (N - 10)).collect();
+    let mut at = 0usize;
+    let mut next_rank = move || {
+        at = (at + 1) % ranks.len();
+        ranks[at]
+    };
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("range_10_of_100k", |b| {
+        b.iter(|| {
+            let rank = next_rank();
+            black_box(z.iter_from(rank, false).take(10).map(|(m, _)| m.len()).sum::<usize>())
+        })
+    });
+    let mut out = BytesMut::with_capacity(16 * 1024);
+    g.bench_function("range_10_of_100k_reply_encoded", |b| {
+        b.iter(|| {
+            let rank = next_rank();
+            let reply = Reply::bulk_array_of(z.iter_from(rank, false).take(10).map(|(m, _)| m));
+            out.clear();
+            reply.encode(Protocol::Resp2, &mut out);
+            black_box(out.len())
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, resp_parser, slot_hashing, shard_ops, zset_range);
 criterion_main!(benches);
