@@ -30,8 +30,8 @@ pub(crate) fn parse_i64(s: &[u8]) -> Option<i64> {
 }
 
 /// Appends the decimal form of `v` to `out`.
-pub(crate) fn write_i64(out: &mut bytes::BytesMut, v: i64) {
-    out.extend_from_slice(format_i64(v, &mut [0u8; 20]));
+pub(crate) fn write_i64(out: &mut impl bytes::BufMut, v: i64) {
+    out.put_slice(format_i64(v, &mut [0u8; 20]));
 }
 
 /// "00", "01", ... "99" back to back.
@@ -46,19 +46,18 @@ pub(crate) static DIGIT_PAIRS: [u8; 200] = *b"0001020304050607080910111213141516
 pub fn format_i64(v: i64, buf: &mut [u8; 20]) -> &[u8] {
     // Two digits per division: lengths and counts on the wire (LPUSH's
     // new length, say) run to several digits.
-    const PAIRS: &[u8; 200] = &DIGIT_PAIRS;
     let mut i = buf.len();
     let mut n = v.unsigned_abs();
     while n >= 100 {
         let d = (n % 100) as usize * 2;
         n /= 100;
         i -= 2;
-        buf[i..i + 2].copy_from_slice(&PAIRS[d..d + 2]);
+        buf[i..i + 2].copy_from_slice(&DIGIT_PAIRS[d..d + 2]);
     }
     if n >= 10 {
         let d = n as usize * 2;
         i -= 2;
-        buf[i..i + 2].copy_from_slice(&PAIRS[d..d + 2]);
+        buf[i..i + 2].copy_from_slice(&DIGIT_PAIRS[d..d + 2]);
     } else {
         i -= 1;
         buf[i] = b'0' + n as u8;

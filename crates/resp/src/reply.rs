@@ -115,9 +115,9 @@ impl Reply {
         // A vector, not `Bytes`: a `Bytes` made from a vector with spare
         // capacity costs a second allocation and reference counting.
         let mut out = Vec::with_capacity(size);
-        push_len_line(&mut out, b'*', parts.len());
+        put_len(&mut out, b'*', parts.len());
         for p in parts {
-            push_len_line(&mut out, b'$', p.len());
+            put_len(&mut out, b'$', p.len());
             out.extend_from_slice(p);
             out.extend_from_slice(b"\r\n");
         }
@@ -236,22 +236,23 @@ fn put_line(out: &mut BytesMut, prefix: u8, text: &[u8]) {
     out.extend_from_slice(b"\r\n");
 }
 
-fn put_int(out: &mut BytesMut, prefix: u8, v: i64) {
+/// `<prefix><v>\r\n`, into a connection's `BytesMut` or a reply's vector
+/// ([`Reply::bulk_array`]).
+fn put_int(out: &mut impl BufMut, prefix: u8, v: i64) {
     // Most numbers on the wire (bulk and array lengths, small counts) are
     // under 100: such a line is written in one go.
     match v {
-        0..=9 => out.extend_from_slice(&[prefix, b'0' + v as u8, b'\r', b'\n']),
-        10..=99 => out.extend_from_slice(&[prefix, b'0' + (v / 10) as u8, b'0' + (v % 10) as u8, b'\r', b'\n']),
+        0..=9 => out.put_slice(&[prefix, b'0' + v as u8, b'\r', b'\n']),
+        10..=99 => out.put_slice(&[prefix, b'0' + (v / 10) as u8, b'0' + (v % 10) as u8, b'\r', b'\n']),
         _ => {
-            out.reserve(23);
             out.put_u8(prefix);
             write_i64(out, v);
-            out.extend_from_slice(b"\r\n");
+            out.put_slice(b"\r\n");
         }
     }
 }
 
-fn put_len(out: &mut BytesMut, prefix: u8, len: usize) {
+fn put_len(out: &mut impl BufMut, prefix: u8, len: usize) {
     // Lengths beyond i64::MAX cannot exist in memory.
     put_int(out, prefix, i64::try_from(len).unwrap_or(i64::MAX));
 }
@@ -262,20 +263,6 @@ fn len_line_size(len: usize) -> usize {
         0..=9 => 4,
         10..=99 => 5,
         _ => 3 + len.ilog10() as usize + 1,
-    }
-}
-
-/// `<prefix><len>\r\n` appended to a vector (see [`put_int`]).
-#[inline]
-fn push_len_line(out: &mut Vec<u8>, prefix: u8, len: usize) {
-    match len {
-        0..=9 => out.extend_from_slice(&[prefix, b'0' + len as u8, b'\r', b'\n']),
-        10..=99 => out.extend_from_slice(&[prefix, b'0' + (len / 10) as u8, b'0' + (len % 10) as u8, b'\r', b'\n']),
-        _ => {
-            out.push(prefix);
-            out.extend_from_slice(crate::number::format_i64(i64::try_from(len).unwrap_or(i64::MAX), &mut [0u8; 20]));
-            out.extend_from_slice(b"\r\n");
-        }
     }
 }
 

@@ -71,9 +71,6 @@ std::thread_local! {
         std::cell::RefCell::new(std::collections::HashSet::new());
 }
 
-/// The command name `name` as a `'static` slice shared by every request
-/// that spells it so: its `Bytes` then costs no allocation or copy. `None`
-/// for a long name, or once this thread holds `INTERN_MAX_NAMES`.
 /// Every byte value once, for one-byte arguments (see [`arg_bytes`]).
 static ONE_BYTE: [u8; 256] = {
     let mut t = [0u8; 256];
@@ -100,6 +97,9 @@ fn arg_bytes(a: &[u8]) -> Bytes {
     }
 }
 
+/// The command name `name` as a `'static` slice shared by every request
+/// that spells it so: its `Bytes` then costs no allocation or copy. `None`
+/// for a long name, or once this thread holds `INTERN_MAX_NAMES`.
 fn intern_name(name: &[u8]) -> Option<&'static [u8]> {
     if name.is_empty() || name.len() > INTERN_MAX_LEN {
         return None;
