@@ -66,7 +66,16 @@ pub struct Conn {
     last_names: [Option<(Bytes, usize)>; 2],
 }
 
+/// The most a connection reads at once.
 const READ_CHUNK: usize = 64 * 1024;
+
+/// What a new connection reads at once and the room its first replies get.
+/// A read that fills what it asked for makes the next one ask for four
+/// times as much, up to [`READ_CHUNK`]; replies grow their buffer as they
+/// need. An idle connection then holds about 2 KiB of buffers where a
+/// 64 KiB read buffer and a 16 KiB reply buffer, each with a page touched,
+/// kept 8 KiB resident (benches: memory per connection).
+const FIRST_CHUNK: usize = 1024;
 
 /// A parsed request's command (table index) and the slot of its first key
 /// (0 when it names no key), looked up once per request.
@@ -155,11 +164,12 @@ impl Conn {
         let stream = Rc::new(stream);
         let limits = self.core.config.borrow().parser_limits();
         let mut parser = RequestParser::new(limits);
-        let mut inbuf = BytesMut::with_capacity(READ_CHUNK);
-        let mut out = BytesMut::with_capacity(16 * 1024);
+        let mut inbuf = BytesMut::new();
+        let mut read_want = FIRST_CHUNK;
+        let mut out = BytesMut::with_capacity(FIRST_CHUNK);
         let mut pending: Vec<Pending> = Vec::new();
-        let mut batch: Vec<Vec<Bytes>> = Vec::with_capacity(WARM_BATCH);
-        let mut routes: Vec<Route> = Vec::with_capacity(WARM_BATCH);
+        let mut batch: Vec<Vec<Bytes>> = Vec::new();
+        let mut routes: Vec<Route> = Vec::new();
         let mut group: ForwardGroup = None;
         // The last command queued for a combined run and not known to be done.
         let mut combined: Option<Rc<Slot<Reply>>> = None;
@@ -172,7 +182,7 @@ impl Conn {
                     // Everything is written: while this waits, the core's
                     // flush task may write messages itself (`pubsub`).
                     sub.wait_with(&stream, self.proto);
-                    let read = async { Some(stream.read_into(&mut inbuf, READ_CHUNK).await) };
+                    let read = async { Some(stream.read_into(&mut inbuf, read_want).await) };
                     let push = async {
                         sub.ready.wait().await;
                         None
@@ -184,10 +194,12 @@ impl Conn {
                         None => None,
                     }
                 }
-                None => Some(stream.read_into(&mut inbuf, READ_CHUNK).await?),
+                None => Some(stream.read_into(&mut inbuf, read_want).await?),
             };
-            if n == Some(0) {
-                return Ok(());
+            match n {
+                Some(0) => return Ok(()),
+                Some(n) if n >= read_want => read_want = (read_want * 4).min(READ_CHUNK),
+                _ => {}
             }
             // One clock read per read: the idle time of CLIENT LIST, and the
             // clock of the commands that run here without waiting.
@@ -345,7 +357,7 @@ impl Conn {
                 }
                 out.clear();
                 if out.capacity() > 4 * READ_CHUNK {
-                    out = BytesMut::with_capacity(16 * 1024);
+                    out = BytesMut::with_capacity(FIRST_CHUNK);
                 }
             }
             if protocol_error.is_some() || self.quit {
@@ -353,7 +365,7 @@ impl Conn {
                 return Ok(());
             }
             if inbuf.is_empty() && inbuf.capacity() > 4 * READ_CHUNK {
-                inbuf = BytesMut::with_capacity(READ_CHUNK);
+                inbuf = BytesMut::new();
             }
         }
     }
