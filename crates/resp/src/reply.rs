@@ -117,9 +117,7 @@ impl Reply {
         let mut out = Vec::with_capacity(size);
         put_len(&mut out, b'*', parts.len());
         for p in parts {
-            put_len(&mut out, b'$', p.len());
-            out.extend_from_slice(p);
-            out.extend_from_slice(b"\r\n");
+            write_bulk(&mut out, p);
         }
         debug_assert_eq!(out.len(), size);
         Reply::BulkArray(out)
@@ -268,9 +266,15 @@ fn len_line_size(len: usize) -> usize {
 
 fn put_bulk(out: &mut BytesMut, payload: &[u8]) {
     out.reserve(payload.len() + 25);
+    write_bulk(out, payload);
+}
+
+/// `$<len>\r\n<payload>\r\n` into room the caller has made
+/// ([`put_bulk`], or [`Reply::bulk_array`]'s exactly sized vector).
+fn write_bulk(out: &mut impl BufMut, payload: &[u8]) {
     put_len(out, b'$', payload.len());
-    out.extend_from_slice(payload);
-    out.extend_from_slice(b"\r\n");
+    out.put_slice(payload);
+    out.put_slice(b"\r\n");
 }
 
 fn put_aggregate(out: &mut BytesMut, prefix: u8, items: &[Reply], proto: Protocol) {

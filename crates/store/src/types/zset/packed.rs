@@ -74,12 +74,15 @@ fn elem_len(buf: &[u8], off: usize) -> usize {
     buf[off] as usize
 }
 
+/// The member of the element that starts at `off` (its score is not read).
+fn member_at(buf: &[u8], off: usize) -> &[u8] {
+    &buf[off + 2 + buf[off + 1] as usize..off + elem_len(buf, off) - 1]
+}
+
 /// The element that starts at `off`: its score, its member, and where the
 /// next one starts.
 fn entry(buf: &[u8], off: usize) -> (f64, &[u8], usize) {
-    let (size, width) = (buf[off] as usize, buf[off + 1]);
-    let member = off + 2 + width as usize;
-    (decode_score(width, &buf[off + 2..]), &buf[member..off + size - 1], off + size)
+    (decode_score(buf[off + 1], &buf[off + 2..]), member_at(buf, off), off + elem_len(buf, off))
 }
 
 /// Where the element that ends at `end` starts.
@@ -119,12 +122,11 @@ impl Packed {
         let mut off = 0;
         let mut rank = 0;
         while off < buf.len() {
-            let (size, width) = (buf[off] as usize, buf[off + 1] as usize);
-            if size - OVERHEAD - width == member.len() && &buf[off + 2 + width..off + size - 1] == member {
+            if member_at(buf, off) == member {
                 let (score, _, _) = entry(buf, off);
                 return Some((off, rank, score));
             }
-            off += size;
+            off += elem_len(buf, off);
             rank += 1;
         }
         None
@@ -252,7 +254,8 @@ impl Packed {
         while off < self.buf.len() {
             let (s, m, next) = entry(&self.buf, off);
             assert_eq!(self.buf[next - 1], self.buf[off], "trailing size");
-            assert_eq!(next - off, m.len() + self.buf[off + 1] as usize + OVERHEAD, "size");
+            // The score in the narrowest form that holds it.
+            assert_eq!(self.buf[off + 1], encode_score(s).0, "score width");
             if let Some((ps, pm)) = prev {
                 assert_eq!(cmp_elem(ps, pm, s, m), Ordering::Less, "order");
             }
